@@ -1,0 +1,51 @@
+/**
+ * Audit events: one for every login success and failure and every change an admin
+ * makes. Never carries a secret, a token or a whole assertion.
+ */
+import type { ErrorCode } from '../errors.js';
+
+export type AuditEventType =
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'user.jit_created'
+  | 'user.jit_updated'
+  | 'user.created'
+  | 'user.updated'
+  | 'user.deleted'
+  | 'org.created'
+  | 'settings.sso.updated'
+  | 'settings.provisioning.updated'
+  | 'role_mapping.created'
+  | 'role_mapping.deleted'
+  | 'role_mapping.replaced'
+  | 'role.created'
+  | 'role.updated'
+  | 'role.deleted'
+  | 'group.created'
+  | 'group.updated'
+  | 'group.deleted';
+
+export interface AuditActor {
+  type: 'idp' | 'user' | 'cli';
+  id: string;
+}
+
+export interface AuditTarget {
+  type: 'user' | 'settings' | 'role-mapping' | 'role' | 'group' | 'org';
+  id: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  orgId: string;
+  at: string;
+  type: AuditEventType;
+  outcome: 'success' | 'failure';
+  code?: ErrorCode;
+  actor: AuditActor;
+  target?: AuditTarget;
+  details: Record<string, unknown>;
+}
+
+/** How long audit events are kept before DynamoDB's TTL removes them. */
+export const AUDIT_RETENTION_DAYS = 400;

@@ -1,0 +1,94 @@
+/**
+ * Storage ports: the interfaces the domain depends on. The DynamoDB adapters
+ * (`dynamo-*.ts`) and in-memory adapters (`memory.ts`) in this folder implement them;
+ * one contract suite (test/integration/storage-contract.test.ts) runs against both.
+ */
+import type { AuditEvent } from '../audit/model.js';
+import type { Group, Org, OrgSettings, ProvisioningSettings, Role, RoleMapping, SsoSettings } from '../settings/model.js';
+import type { User } from '../users/model.js';
+
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+export interface NewOrg {
+  org: Org;
+  sso: SsoSettings;
+  provisioning: ProvisioningSettings;
+  roles: Role[];
+  groups: Group[];
+  roleMappings: RoleMapping[];
+  firstUser: User;
+}
+
+/** One settings write: the documents it replaces, applied atomically with its audit events. */
+export interface SettingsChange {
+  sso?: SsoSettings;
+  provisioning?: ProvisioningSettings;
+  /** Replaces the whole set of role mappings. */
+  roleMappings?: RoleMapping[];
+  /** Upserts these roles / groups; deletes the ids listed. */
+  putRoles?: Role[];
+  deleteRoleIds?: string[];
+  putGroups?: Group[];
+  deleteGroupIds?: string[];
+  /** Email domains to claim for the org (each at most one org) and to release. */
+  claimDomains?: string[];
+  releaseDomains?: string[];
+}
+
+export interface SettingsRepository {
+  /** Everything a login needs, in one Query. `undefined` when the org does not exist. */
+  load(orgId: string): Promise<OrgSettings | undefined>;
+  /** Creates an org with its first user. `CONFLICT` when the org id is taken. */
+  createOrg(input: NewOrg, events: AuditEvent[]): Promise<void>;
+  /**
+   * Applies a change atomically and returns the new version. With `ifVersion`, refuses
+   * (`PRECONDITION_FAILED`) when the stored version differs. A domain claimed by another
+   * org is `CONFLICT`.
+   */
+  apply(orgId: string, change: SettingsChange, events: AuditEvent[], options?: { ifVersion?: string }): Promise<string>;
+  /** The org that owns an email domain. */
+  orgForDomain(domain: string): Promise<string | undefined>;
+}
+
+/** A replay marker: the assertion (or state) id is consumed until `expiresAt`. */
+export interface ReplayMarker {
+  orgId: string;
+  id: string;
+  expiresAt: Date;
+}
+
+/** What a successful login writes, all or nothing. */
+export interface LoginCommit {
+  /** `create`: the user must not exist yet. `update`: the user must exist and still be active. */
+  kind: 'create' | 'update';
+  user: User;
+  events: AuditEvent[];
+  replay?: ReplayMarker;
+}
+
+/** Why a login commit was refused by a condition. */
+export class CommitConflict extends Error {
+  constructor(readonly reason: 'user-exists' | 'user-changed' | 'replayed') {
+    super(`login commit refused: ${reason}`);
+    this.name = 'CommitConflict';
+  }
+}
+
+export interface UserRepository {
+  findByEmail(orgId: string, email: string): Promise<User | undefined>;
+  findById(orgId: string, userId: string): Promise<User | undefined>;
+  /** Writes the user, the audit events and the replay marker in one transaction; throws `CommitConflict`. */
+  commitLogin(commit: LoginCommit): Promise<void>;
+  list(orgId: string, options: { email?: string; jit?: boolean; limit: number; cursor?: string }): Promise<Page<User>>;
+  /** Orgs in which a user with this email exists (discovery). */
+  orgsForEmail(email: string): Promise<string[]>;
+}
+
+export interface AuditRepository {
+  record(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  list(orgId: string, options: { type?: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>>;
+}

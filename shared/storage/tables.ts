@@ -1,0 +1,117 @@
+/**
+ * The four DynamoDB tables, defined once. `infra/` builds them with CDK, the local
+ * stack and the tests create them from the same definitions, and the repositories in
+ * this folder read their names and keys from here. No CDK import: the runtime bundles it.
+ */
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeyDefinition {
+  name: string;
+  type: AttributeType;
+}
+
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: KeyDefinition;
+  sortKey?: KeyDefinition;
+}
+
+export interface TableDefinition {
+  /** Logical id: CDK construct id and the suffix of the physical name. */
+  id: 'Users' | 'Mappings' | 'Audit' | 'LoginState';
+  /** Environment variable that carries the physical table name into a function. */
+  envVar: string;
+  partitionKey: KeyDefinition;
+  sortKey?: KeyDefinition;
+  globalIndexes: IndexDefinition[];
+  /** Attribute holding an epoch-seconds expiry, when items expire. */
+  ttlAttribute?: string;
+}
+
+const pk: KeyDefinition = { name: 'pk', type: 'S' };
+const sk: KeyDefinition = { name: 'sk', type: 'S' };
+
+/** Attribute name of every TTL (epoch seconds). Readers re-check it: DynamoDB deletes late. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+export const USERS_BY_EMAIL_INDEX = 'byEmail';
+export const MAPPINGS_BY_IDP_INDEX = 'byIdp';
+
+/**
+ * users: `pk = ORG#{orgId}`. The user record lives at `sk = USER#{email}` so a login
+ * reads it in one GetItem; `sk = ID#{userId}` points from the id to the email.
+ * `byEmail` (partition `email`) serves discovery across orgs.
+ */
+export const usersTable: TableDefinition = {
+  id: 'Users',
+  envVar: 'USERS_TABLE',
+  partitionKey: pk,
+  sortKey: sk,
+  globalIndexes: [{ indexName: USERS_BY_EMAIL_INDEX, partitionKey: { name: 'email', type: 'S' } }],
+};
+
+/**
+ * mappings: `pk = ORG#{orgId}` holds the org record, SSO and provisioning settings,
+ * roles, groups and role mappings, so one Query returns everything a login needs.
+ * `pk = DOMAIN#{domain}` claims an email domain for one org. `byIdp` (partition
+ * `idpKey` = SAML IdP entity ID or OIDC issuer) finds the org of an SP-initiated link.
+ */
+export const mappingsTable: TableDefinition = {
+  id: 'Mappings',
+  envVar: 'MAPPINGS_TABLE',
+  partitionKey: pk,
+  sortKey: sk,
+  globalIndexes: [{ indexName: MAPPINGS_BY_IDP_INDEX, partitionKey: { name: 'idpKey', type: 'S' } }],
+};
+
+/** audit: `pk = ORG#{orgId}`, `sk = EVT#{ISO time}#{id}`: newest first by a reverse Query. */
+export const auditTable: TableDefinition = {
+  id: 'Audit',
+  envVar: 'AUDIT_TABLE',
+  partitionKey: pk,
+  sortKey: sk,
+  globalIndexes: [],
+  ttlAttribute: TTL_ATTRIBUTE,
+};
+
+/**
+ * login-state: single-use records, all with a TTL: `pk = REPLAY#{orgId}#{assertionId}`
+ * (consumed assertion ids), `AUTHN#{requestId}` (pending AuthnRequests),
+ * `OIDC#{state}` (state, nonce, PKCE verifier).
+ */
+export const loginStateTable: TableDefinition = {
+  id: 'LoginState',
+  envVar: 'LOGIN_STATE_TABLE',
+  partitionKey: pk,
+  globalIndexes: [],
+  ttlAttribute: TTL_ATTRIBUTE,
+};
+
+export const TABLES = [usersTable, mappingsTable, auditTable, loginStateTable] as const;
+
+/** Physical table names, as the runtime receives them. */
+export interface TableNames {
+  users: string;
+  mappings: string;
+  audit: string;
+  loginState: string;
+}
+
+/** Physical names for a name prefix: used by the local stack and the tests. */
+export function tableNamesFor(prefix: string): TableNames {
+  return {
+    users: `${prefix}-users`,
+    mappings: `${prefix}-mappings`,
+    audit: `${prefix}-audit`,
+    loginState: `${prefix}-login-state`,
+  };
+}
+
+export const tableKey = {
+  org: (orgId: string) => `ORG#${orgId}`,
+  userByEmail: (email: string) => `USER#${email}`,
+  userById: (userId: string) => `ID#${userId}`,
+  domain: (domain: string) => `DOMAIN#${domain}`,
+  replay: (orgId: string, assertionId: string) => `REPLAY#${orgId}#${assertionId}`,
+} as const;

@@ -1,0 +1,46 @@
+/**
+ * The user record: what an IdP provisions and an admin manages.
+ */
+
+export interface Assignment {
+  groupId: string;
+  roleId: string;
+}
+
+export interface IdpSubject {
+  issuer: string;
+  subject: string;
+}
+
+export type UserStatus = 'active' | 'blocked';
+export type ProvisionedBy = 'jit' | 'manual' | 'scim';
+
+export interface User {
+  id: string;
+  orgId: string;
+  /** Stored lowercased; compared case-insensitively. */
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  status: UserStatus;
+  provisionedBy: ProvisionedBy;
+  jitProvisioned: boolean;
+  assignments: Assignment[];
+  idpSubject?: IdpSubject;
+  createdAt: string;
+  updatedAt: string;
+  lastLoginAt?: string;
+}
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+
+/** Whether a value is exactly one email address (not a list, not a display name). */
+export const isEmailAddress = (value: string): boolean => value.length <= 320 && EMAIL.test(value.trim());
+
+/** The public shape of a user (API.md "User"), with `orgId` for `/me`. */
+export function toUserView(user: User): Record<string, unknown> {
+  const { orgId: _orgId, ...view } = user;
+  return view;
+}
