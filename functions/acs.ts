@@ -1,2 +1,30 @@
-// Placeholder until the handler lands.
-export const handler = async () => ({ statusCode: 501, body: '' });
+/**
+ * POST /sso/{orgId}/saml/acs — the Assertion Consumer Service.
+ * Adapter only: form fields in, `consumeSamlResponse` does the work, 302 + session cookie out.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { consumeSamlResponse } from '../shared/login/saml-login.js';
+import { sessionCookie } from '../shared/sessions/session-tokens.js';
+import { bodyLimit, errorResponder } from './http/middleware.js';
+import { formFields, redirect, type HttpEvent, type HttpResult } from './http/responses.js';
+import { FUNCTIONS } from './routes.js';
+import { lazyHandler, runtime, type Runtime } from './runtime.js';
+
+export function createAcsHandler(rt: Runtime) {
+  return middy<HttpEvent, HttpResult>()
+    .use(errorResponder({ logger: rt.logger, browserPages: true }))
+    .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .use(bodyLimit())
+    .handler(async (event) => {
+      const form = formFields(event);
+      const result = await consumeSamlResponse(
+        { ...rt, log: rt.logger },
+        { orgId: event.pathParameters?.orgId ?? '', samlResponse: form.SAMLResponse, relayState: form.RelayState },
+      );
+      rt.logger.info('login succeeded', { orgId: result.user.orgId, userId: result.user.id, created: result.created });
+      return redirect(result.location, [sessionCookie(result.sessionToken, rt.config.sessionTtlSeconds)]);
+    });
+}
+
+export const handler = lazyHandler(() => createAcsHandler(runtime(FUNCTIONS.acs)));

@@ -1,2 +1,25 @@
-// Placeholder until the handler lands.
-export const handler = async () => ({ statusCode: 501, body: '' });
+/**
+ * GET /sso/{orgId}/saml/metadata — the org's SP metadata, for the IdP admin to import.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { buildSpMetadataXml } from '../shared/saml/sp-metadata.js';
+import { orgUrls } from '../shared/settings/urls.js';
+import { errorResponder } from './http/middleware.js';
+import { xml, type HttpEvent, type HttpResult } from './http/responses.js';
+import { FUNCTIONS } from './routes.js';
+import { lazyHandler, runtime, type Runtime } from './runtime.js';
+
+export function createSamlMetadataHandler(rt: Runtime) {
+  return middy<HttpEvent, HttpResult>()
+    .use(errorResponder({ logger: rt.logger }))
+    .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .handler(async (event) => {
+      const orgId = event.pathParameters?.orgId ?? '';
+      await rt.settings.get(orgId); // ORG_NOT_FOUND for an unknown org
+      const urls = orgUrls(rt.baseUrl, orgId);
+      return xml(200, buildSpMetadataXml({ entityId: urls.spEntityId, acsUrl: urls.acsUrl }));
+    });
+}
+
+export const handler = lazyHandler(() => createSamlMetadataHandler(runtime(FUNCTIONS.samlMetadata)));

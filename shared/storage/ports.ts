@@ -65,6 +65,8 @@ export interface LoginCommit {
   /** `create`: the user must not exist yet. `update`: the user must exist and still be active. */
   kind: 'create' | 'update';
   user: User;
+  /** On update, whether the login also replaces the user's assignments (`roleSource: "idp"`). */
+  replaceAssignments?: boolean;
   events: AuditEvent[];
   replay?: ReplayMarker;
 }

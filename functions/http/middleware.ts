@@ -1,0 +1,56 @@
+/**
+ * The middy middlewares every function uses: the body size limit and the one error
+ * handler that turns errors into responses (last in the chain, so it sees them all).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { AppError } from '../../shared/errors.js';
+import { escapeHtml, html, json, page, wantsJson, type HttpEvent, type HttpResult } from './responses.js';
+
+/** Any request body over this many bytes is `413 PAYLOAD_TOO_LARGE` (API.md). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+export function bodyLimit(maxBytes = MAX_BODY_BYTES): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    before: ({ event }) => {
+      if (!event.body) return;
+      const bytes = event.isBase64Encoded ? Math.floor((event.body.length * 3) / 4) : Buffer.byteLength(event.body, 'utf8');
+      if (bytes > maxBytes) {
+        throw new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBytes / 1024} KiB.`);
+      }
+    },
+  };
+}
+
+export interface ErrorResponderOptions {
+  logger: Logger;
+  /** Login routes answer browsers with an HTML page unless they ask for JSON. */
+  browserPages?: boolean;
+}
+
+/**
+ * Turns any error into the contract's error response. Exposed `AppError`s keep their
+ * code and message; anything else becomes a generic 500 with the request id, and the
+ * real reason goes to the log only.
+ */
+export function errorResponder(options: ErrorResponderOptions): MiddlewareObj<HttpEvent, HttpResult, Error, Context> {
+  return {
+    onError: (request) => {
+      const { error, event, context } = request;
+      let status = 500;
+      let code = 'INTERNAL';
+      let message = `Something went wrong on our side. Quote request id ${context.awsRequestId} when asking for help.`;
+      if (error instanceof AppError && error.expose) {
+        ({ status, code, message } = error);
+        options.logger.info('request refused', { code, status });
+      } else {
+        options.logger.error('request failed', error as Error);
+      }
+      request.response =
+        options.browserPages && !wantsJson(event)
+          ? html(status, page('Sign-in failed', `<h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p>Error code: <code>${escapeHtml(code)}</code></p>`))
+          : json(status, { error: { code, message } });
+    },
+  };
+}

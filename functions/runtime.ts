@@ -1,0 +1,103 @@
+/**
+ * The composition root shared by every function: builds the clients, repositories
+ * and services once per Lambda container, from the typed config. Handlers receive
+ * what they need through their `create*Handler(runtime)` factory, so tests build a
+ * runtime against DynamoDB Local with the same code.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomIds, systemClock, type Clock, type IdGenerator } from '../shared/clock.js';
+import { readConfig, type Config } from '../shared/config.js';
+import { FileKeySource, SecretsManagerKeySource } from '../shared/sessions/key-sources.js';
+import type { SessionKeySource } from '../shared/sessions/keys.js';
+import { SessionTokens } from '../shared/sessions/session-tokens.js';
+import { SettingsCache } from '../shared/settings/settings-cache.js';
+import { DynamoAuditRepository, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
+import type { FunctionDefinition } from './routes.js';
+import type { AuditRepository, SettingsRepository, UserRepository } from '../shared/storage/ports.js';
+
+export interface Runtime {
+  config: Config;
+  clock: Clock;
+  ids: IdGenerator;
+  logger: Logger;
+  settingsRepository: SettingsRepository;
+  settings: SettingsCache;
+  users: UserRepository;
+  audit: AuditRepository;
+  sessions: SessionTokens;
+  baseUrl: string;
+}
+
+export interface RuntimeOverrides {
+  clock?: Clock;
+  ids?: IdGenerator;
+  logger?: Logger;
+  dynamo?: DynamoDBDocumentClient;
+  sessionKeys?: SessionKeySource;
+}
+
+export function documentClient(config: Pick<Config, 'dynamodbEndpoint'>): DynamoDBDocumentClient {
+  const local = config.dynamodbEndpoint
+    ? { endpoint: config.dynamodbEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+    : {};
+  return DynamoDBDocumentClient.from(new DynamoDBClient(local), { marshallOptions: { removeUndefinedValues: true } });
+}
+
+function keySource(keys: Config['sessionKeys']): SessionKeySource {
+  switch (keys.kind) {
+    case 'file':
+      return new FileKeySource(keys.path);
+    case 'secretsManager':
+      return new SecretsManagerKeySource(new SecretsManagerClient({}), keys.secretId);
+    case 'none':
+      return { load: () => Promise.reject(new Error('this function is not granted the session signing key')) };
+  }
+}
+
+/** Builds a runtime from a config; anything in `overrides` replaces the default part. */
+export function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Runtime {
+  const clock = overrides.clock ?? systemClock;
+  const client = overrides.dynamo ?? documentClient(config);
+  const store = { client, tables: config.tables, clock };
+  const settingsRepository = new DynamoSettingsRepository(store);
+  const sessionKeys = overrides.sessionKeys ?? keySource(config.sessionKeys);
+  return {
+    config,
+    clock,
+    ids: overrides.ids ?? randomIds,
+    logger: overrides.logger ?? new Logger({ serviceName: 'sso-jit' }),
+    settingsRepository,
+    settings: new SettingsCache(settingsRepository, clock),
+    users: new DynamoUserRepository(store),
+    audit: new DynamoAuditRepository(store),
+    sessions: new SessionTokens({ keys: sessionKeys, clock, issuer: config.baseUrl, ttlSeconds: config.sessionTtlSeconds }),
+    baseUrl: config.baseUrl,
+  };
+}
+
+let shared: Runtime | undefined;
+
+/** The container's runtime for one function, built from `process.env` on first use. */
+export function runtime(fn: FunctionDefinition): Runtime {
+  shared ??= createRuntime(
+    readConfig(process.env, {
+      tables: Object.keys(fn.tables) as (keyof Config['tables'])[],
+      sessionKeys: fn.sessionKeys !== 'none',
+    }),
+  );
+  return shared;
+}
+
+type Handler<E, R> = (event: E, context: import('aws-lambda').Context) => Promise<R>;
+
+/**
+ * A Lambda handler whose runtime is built on the first invocation, not at import:
+ * importing a function module costs only its imports.
+ */
+export function lazyHandler<E, R>(build: () => Handler<E, R>): Handler<E, R> {
+  let built: Handler<E, R> | undefined;
+  return (event, context) => (built ??= build())(event, context);
+}

@@ -1,0 +1,92 @@
+/**
+ * Stateful stack: the four DynamoDB tables (built from `TABLES`, the single definition
+ * the runtime also uses) and the session signing secret. Nothing here is replaced by an
+ * ordinary deploy; outside `dev` everything is retained when the stack is deleted.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { FunctionDefinition } from '../functions/routes.js';
+import { TABLES, type KeyDefinition, type TableDefinition } from '../shared/storage/tables.js';
+import type { StageConfig } from './stage.js';
+
+/** How `functions/routes.ts` names a table: `Users` → `users`, `LoginState` → `loginState`. */
+export type TableKey = keyof FunctionDefinition['tables'];
+
+// Compile-time check that the table definitions and the function definitions agree on
+// the set of tables; if one side gains a table, this line stops compiling.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const tableKeysAgree: Same<TableKey, Uncapitalize<TableDefinition['id']>> = true;
+void tableKeysAgree;
+
+/** A deployed table together with the definition it was built from. */
+export interface BoundTable {
+  readonly table: dynamodb.ITable;
+  readonly definition: TableDefinition;
+}
+
+/** Props of {@link DataStack}. */
+export interface DataStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/**
+ * Tables and secrets. Pass {@link DataStack.tables} and {@link DataStack.sessionSecret}
+ * to the API stack through its props; CDK turns them into cross-stack references.
+ */
+export class DataStack extends Stack {
+  /** Every table of `TABLES`, by the key `functions/routes.ts` uses for it. */
+  public readonly tables: Readonly<Record<TableKey, BoundTable>>;
+  /**
+   * Random 64-character string (no punctuation) from which the runtime derives the
+   * Ed25519 session signing key. During a rotation the previous version (`AWSPREVIOUS`)
+   * still verifies sessions it signed.
+   */
+  public readonly sessionSecret: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, props);
+    const { removalPolicy } = props.config;
+
+    const tables: Partial<Record<TableKey, BoundTable>> = {};
+    for (const definition of TABLES) {
+      const table = new dynamodb.Table(this, definition.id, {
+        partitionKey: attribute(definition.partitionKey),
+        sortKey: definition.sortKey && attribute(definition.sortKey),
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        timeToLiveAttribute: definition.ttlAttribute,
+        removalPolicy,
+      });
+      for (const index of definition.globalIndexes) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.indexName,
+          partitionKey: attribute(index.partitionKey),
+          sortKey: index.sortKey && attribute(index.sortKey),
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      }
+      new CfnOutput(this, `${definition.id}TableName`, { value: table.tableName });
+      tables[tableKey(definition)] = { table, definition };
+    }
+    this.tables = tables as Record<TableKey, BoundTable>;
+
+    this.sessionSecret = new secretsmanager.Secret(this, 'SessionSigning', {
+      description: `sso-jit ${props.config.stage}: seed of the Ed25519 session signing key`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy,
+    });
+    new CfnOutput(this, 'SessionSigningSecretArn', { value: this.sessionSecret.secretArn });
+  }
+}
+
+function attribute(key: KeyDefinition): dynamodb.Attribute {
+  return { name: key.name, type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER };
+}
+
+/** The key of a table definition in `FunctionDefinition['tables']`. */
+export function tableKey(definition: TableDefinition): TableKey {
+  return (definition.id.charAt(0).toLowerCase() + definition.id.slice(1)) as TableKey;
+}

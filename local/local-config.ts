@@ -1,0 +1,25 @@
+/**
+ * Defaults shared by `npm start` and the CLI on a developer's machine, so a token the
+ * CLI prints is accepted by the server started from the same checkout.
+ */
+import { fileURLToPath } from 'node:url';
+import { localEnv } from '../shared/config.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Git-ignored: the local session signing secret lives here, never in git. */
+export const LOCAL_DIR = `${REPO_ROOT}.local`;
+export const LOCAL_SESSION_KEY_FILE = `${LOCAL_DIR}/session-keys.json`;
+export const LOCAL_TABLE_PREFIX = 'sso-jit-local';
+
+type Env = Record<string, string | undefined>;
+
+/** The functions' environment for a local stack on `port` against `dynamodbEndpoint`. */
+export function localStackEnv(env: Env, dynamodbEndpoint: string): Env {
+  const port = Number(env.PORT ?? 3000);
+  return localEnv({
+    baseUrl: env.BASE_URL ?? `http://localhost:${port}`,
+    tablePrefix: env.TABLE_PREFIX ?? LOCAL_TABLE_PREFIX,
+    dynamodbEndpoint,
+    sessionKeyFile: env.SESSION_KEY_FILE ?? LOCAL_SESSION_KEY_FILE,
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Runtime configuration, read once from the environment by each function's
+ * composition root, typed, failing fast with the name of what is missing.
+ * Domain code receives the typed values; it never reads `process.env`.
+ */
+import { tableNamesFor, TABLES, type TableNames } from './storage/tables.js';
+
+export interface Config {
+  /** Public base URL of the API, without a trailing slash. */
+  baseUrl: string;
+  tables: TableNames;
+  /** A DynamoDB endpoint other than AWS's (DynamoDB Local). */
+  dynamodbEndpoint?: string;
+  /** Where the session signing secret lives: Secrets Manager in AWS, a file locally. */
+  sessionKeys: { kind: 'secretsManager'; secretId: string } | { kind: 'file'; path: string } | { kind: 'none' };
+  sessionTtlSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
+  return value;
+}
+
+/** What one function needs from the environment (functions/routes.ts says it per function). */
+export interface ConfigNeeds {
+  tables: readonly (keyof TableNames)[];
+  sessionKeys: boolean;
+}
+
+const EVERYTHING: ConfigNeeds = { tables: ['users', 'mappings', 'audit', 'loginState'], sessionKeys: true };
+const TABLE_FIELDS: readonly (keyof TableNames)[] = ['users', 'mappings', 'audit', 'loginState'];
+
+/**
+ * Reads the config a function needs. Each function is given only its own tables and
+ * key (least privilege), so a table it does not need is not required: using one
+ * anyway fails at DynamoDB with a name that says why.
+ */
+export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHING): Config {
+  const baseUrl = required(env, 'BASE_URL').replace(/\/+$/, '');
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new ConfigError(`BASE_URL is not a URL: ${baseUrl}`);
+  }
+  const tables = Object.fromEntries(
+    TABLES.map((table, index) => {
+      const field = TABLE_FIELDS[index]!;
+      const name = needs.tables.includes(field) ? required(env, table.envVar) : (env[table.envVar] ?? `${table.envVar}-not-granted-to-this-function`);
+      return [field, name];
+    }),
+  ) as unknown as TableNames;
+  const secretId = env.SESSION_KEY_SECRET_ARN;
+  const keyFile = env.SESSION_KEY_FILE;
+  if (needs.sessionKeys && !secretId && !keyFile) throw new ConfigError('set SESSION_KEY_SECRET_ARN (AWS) or SESSION_KEY_FILE (local)');
+  const ttl = Number(env.SESSION_TTL_SECONDS ?? 8 * 3600);
+  if (!Number.isInteger(ttl) || ttl < 60) throw new ConfigError('SESSION_TTL_SECONDS must be a whole number of seconds, at least 60');
+  return {
+    baseUrl,
+    tables,
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    sessionKeys: secretId ? { kind: 'secretsManager', secretId } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
+    sessionTtlSeconds: ttl,
+  };
+}
+
+/** The environment a local process (npm start, the CLI, tests) gives the functions. */
+export function localEnv(options: { baseUrl: string; tablePrefix: string; dynamodbEndpoint: string; sessionKeyFile: string }): Env {
+  const names = tableNamesFor(options.tablePrefix);
+  const byEnvVar: Record<string, string> = {
+    USERS_TABLE: names.users,
+    MAPPINGS_TABLE: names.mappings,
+    AUDIT_TABLE: names.audit,
+    LOGIN_STATE_TABLE: names.loginState,
+  };
+  return {
+    BASE_URL: options.baseUrl,
+    DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
+    SESSION_KEY_FILE: options.sessionKeyFile,
+    ...byEnvVar,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The protocol-neutral end of every login: read the user, apply the provisioning
+ * rules, write user + audit events + replay marker in one transaction, issue a
+ * session. A lost race (a concurrent first login of the same person) is retried once
+ * against the now-existing user. Failures are recorded as `login.failed` events.
+ */
+import type { AuditEvent } from '../audit/model.js';
+import type { Clock, IdGenerator } from '../clock.js';
+import { AppError, LoginError } from '../errors.js';
+import { extractEmail, extractRoleValues } from '../provisioning/attributes.js';
+import type { AssertedIdentity } from '../provisioning/identity.js';
+import { planLogin } from '../provisioning/plan-login.js';
+import type { SessionTokens } from '../sessions/session-tokens.js';
+import type { OrgSettings } from '../settings/model.js';
+import { CommitConflict, type AuditRepository, type ReplayMarker, type UserRepository } from '../storage/ports.js';
+import type { User } from '../users/model.js';
+
+export interface LoginDeps {
+  users: UserRepository;
+  audit: AuditRepository;
+  sessions: SessionTokens;
+  clock: Clock;
+  ids: IdGenerator;
+  /** Where failures that cannot be audited (no org) and audit write errors go. */
+  log?: { warn(message: string, extra: Record<string, unknown>): void };
+}
+
+export interface LoginResult {
+  user: User;
+  created: boolean;
+  sessionToken: string;
+}
+
+/**
+ * Provisions the asserted person and issues their session.
+ * @throws LoginError for every refusal the provisioning rules define, `ASSERTION_REPLAYED`
+ */
+export async function completeLogin(
+  deps: LoginDeps,
+  settings: OrgSettings,
+  identity: AssertedIdentity,
+  replay?: ReplayMarker,
+): Promise<LoginResult> {
+  const email = extractEmail(identity, settings.provisioning.jit);
+  for (let attempt = 0; ; attempt += 1) {
+    const existing = await deps.users.findByEmail(settings.org.id, email);
+    const plan = planLogin({ settings, identity, email, existing, now: deps.clock.now(), ids: deps.ids, replay });
+    try {
+      await deps.users.commitLogin(plan.commit);
+    } catch (error) {
+      if (!(error instanceof CommitConflict)) throw error;
+      if (error.reason === 'replayed') {
+        throw new LoginError('ASSERTION_REPLAYED', 'This sign-in response was already used. Start the sign-in again from your identity provider.', {
+          details: { assertionId: replay?.id },
+        });
+      }
+      if (attempt === 0) continue;
+      throw new LoginError('CONFLICT', 'Your account changed while you were signing in. Sign in again.', { cause: error });
+    }
+    return { user: plan.user, created: plan.created, sessionToken: await deps.sessions.issue(plan.user) };
+  }
+}
+
+/** What a failed login's audit event records about the attempt, beyond the error's own details. */
+export interface FailureContext {
+  protocol: 'saml' | 'oidc';
+  issuer?: string;
+  identity?: AssertedIdentity;
+}
+
+/**
+ * Records a refused login as a `login.failed` event carrying the code, the IdP issuer,
+ * the subject, the attribute names and role values received, and the expected and
+ * received values of the mismatch. Never throws: a failed audit write is logged.
+ */
+export async function recordLoginFailure(
+  deps: LoginDeps,
+  settings: OrgSettings,
+  error: AppError,
+  context: FailureContext,
+): Promise<void> {
+  const { identity } = context;
+  const issuer = identity?.issuer ?? context.issuer ?? (typeof error.details.issuer === 'string' ? error.details.issuer : undefined);
+  const event: AuditEvent = {
+    id: deps.ids.newId(),
+    orgId: settings.org.id,
+    at: deps.clock.now().toISOString(),
+    type: 'login.failed',
+    outcome: 'failure',
+    code: error.code,
+    actor: { type: 'idp', id: issuer ?? 'unknown' },
+    details: {
+      protocol: context.protocol,
+      message: error.message,
+      issuer: issuer ?? null,
+      ...(identity
+        ? {
+            subject: identity.subject,
+            attributeNames: [...identity.attributes.keys()],
+            roleAttribute: settings.provisioning.jit.roleAttribute ?? null,
+            roleValues: extractRoleValues(identity, settings.provisioning.jit) ?? null,
+          }
+        : {}),
+      ...error.details,
+    },
+  };
+  const userId = error.details.userId;
+  if (typeof userId === 'string') event.target = { type: 'user', id: userId };
+  try {
+    await deps.audit.record(event);
+  } catch (auditError) {
+    deps.log?.warn('could not record a login failure', { code: error.code, orgId: settings.org.id, error: String(auditError) });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The Assertion Consumer Service as a domain function: everything between a POSTed
+ * SAMLResponse and a session, with every check of DESIGN.md's security section.
+ */
+import { AppError, LoginError } from '../errors.js';
+import type { AssertedIdentity } from '../provisioning/identity.js';
+import { requireSso } from '../provisioning/plan-login.js';
+import { validateSamlResponse } from '../saml/validate-response.js';
+import type { SettingsCache } from '../settings/settings-cache.js';
+import { orgUrls } from '../settings/urls.js';
+import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps, type LoginResult } from './complete-login.js';
+import { safeRedirect } from './redirect.js';
+
+export interface SamlLoginDeps extends LoginDeps {
+  settings: SettingsCache;
+  baseUrl: string;
+}
+
+export interface SamlLoginInput {
+  orgId: string;
+  /** The `SAMLResponse` form field (base64). */
+  samlResponse: string | undefined;
+  relayState: string | undefined;
+}
+
+export interface SamlLoginResult extends LoginResult {
+  /** Absolute URL on BASE_URL's origin to send the browser to. */
+  location: string;
+}
+
+/**
+ * Validates a SAML response posted to the org's ACS and provisions its subject.
+ * The IdP is the one configured for the org in the route, never the message's Issuer.
+ * @throws AppError `ORG_NOT_FOUND`; LoginError for every refused login (after recording it)
+ */
+export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginInput): Promise<SamlLoginResult> {
+  const settings = await deps.settings.get(input.orgId);
+  const context: FailureContext = { protocol: 'saml' };
+  try {
+    const location = safeRedirect(input.relayState || '/me', deps.baseUrl);
+    requireSso(settings, 'saml');
+    const saml = settings.sso.saml!;
+    context.issuer = saml.idpEntityId;
+    if (!input.samlResponse) {
+      throw new LoginError('SAML_MALFORMED', 'The sign-in request carries no SAMLResponse. Start the sign-in again from your identity provider.');
+    }
+    const urls = orgUrls(deps.baseUrl, input.orgId);
+    const assertion = await validateSamlResponse({
+      samlResponse: input.samlResponse,
+      sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl },
+      idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
+      clockSkewSeconds: saml.clockSkewSeconds,
+      now: deps.clock.now(),
+    });
+    const identity: AssertedIdentity = {
+      protocol: 'saml',
+      issuer: assertion.issuer,
+      subject: assertion.nameId,
+      subjectFormat: assertion.nameIdFormat,
+      attributes: assertion.attributes,
+    };
+    context.identity = identity;
+    if (assertion.inResponseTo !== undefined) {
+      // No AuthnRequest of this org is pending under that id (SP-initiated requests are kept in login-state).
+      throw new LoginError('IN_RESPONSE_TO_INVALID', 'This sign-in response answers a request this service did not make or already used. Start the sign-in again.', {
+        details: { expected: 'a pending request of this organization', received: assertion.inResponseTo },
+      });
+    }
+    if (!saml.allowIdpInitiated) {
+      throw new LoginError('IDP_INITIATED_DISABLED', 'Sign-in started at the identity provider is turned off for this organization. Start from the sign-in page instead.', {
+        details: { expected: 'InResponseTo of a pending request', received: null },
+      });
+    }
+    const result = await completeLogin(deps, settings, identity, {
+      orgId: input.orgId,
+      id: assertion.assertionId,
+      expiresAt: assertion.notOnOrAfter,
+    });
+    return { ...result, location };
+  } catch (error) {
+    if (error instanceof AppError) await recordLoginFailure(deps, settings, error, context);
+    throw error;
+  }
+}

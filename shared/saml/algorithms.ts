@@ -1,0 +1,89 @@
+/**
+ * Which XML-DSig and XML-Enc algorithms a SAML response may use. SHA-1 and MD5 are
+ * collision-broken and RSA-1_5 / 3DES encryption are attackable (saml-sec-consider,
+ * xmldsig-core §6): a response that names any of them anywhere is refused.
+ */
+import type { Document } from '@xmldom/xmldom';
+import { LoginError } from '../errors.js';
+import { NS, attr, descendantElements, elementPath } from './xml.js';
+
+export const ALLOWED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384',
+  'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512',
+  // RSASSA-PSS with SHA-256: samlify registers it with xml-crypto.
+  'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1',
+]);
+
+export const ALLOWED_DIGEST_ALGORITHMS: ReadonlySet<string> = new Set([
+  'http://www.w3.org/2001/04/xmlenc#sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#sha384',
+  'http://www.w3.org/2001/04/xmlenc#sha512',
+]);
+
+/** Canonicalization and transforms: no XPath or XSLT transforms, which can select or rewrite what is signed. */
+export const ALLOWED_TRANSFORMS: ReadonlySet<string> = new Set([
+  'http://www.w3.org/2001/10/xml-exc-c14n#',
+  'http://www.w3.org/2001/10/xml-exc-c14n#WithComments',
+  'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
+  'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments',
+  'http://www.w3.org/2006/12/xml-c14n11',
+  'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+]);
+
+export const REFUSED_ENCRYPTION_ALGORITHMS: ReadonlySet<string> = new Set([
+  'http://www.w3.org/2001/04/xmlenc#rsa-1_5',
+  'http://www.w3.org/2001/04/xmlenc#tripledes-cbc',
+]);
+
+const WEAK_HASH = /sha1(?![0-9])|md5/i;
+
+function refuse(kind: string, element: string, algorithm: string | undefined): never {
+  const weak = algorithm !== undefined && WEAK_HASH.test(algorithm);
+  const message = weak
+    ? `The SAML response is signed with a weak algorithm (${kind} ${algorithm}). Ask your administrator to configure the identity provider to sign with RSA-SHA256 and a SHA-256 digest.`
+    : `The SAML response uses a ${kind} algorithm that is not allowed. Ask your administrator to configure the identity provider to sign with RSA-SHA256 and a SHA-256 digest.`;
+  const allowed = kind === 'signature' ? ALLOWED_SIGNATURE_ALGORITHMS : kind === 'digest' ? ALLOWED_DIGEST_ALGORITHMS : undefined;
+  throw new LoginError('SIGNATURE_INVALID', message, {
+    details: {
+      reason: `${kind} algorithm not allowed`,
+      received: algorithm ?? null,
+      element,
+      ...(allowed === undefined ? {} : { expected: [...allowed] }),
+    },
+  });
+}
+
+/**
+ * Refuses (SIGNATURE_INVALID) any signature, digest, canonicalization or transform
+ * algorithm outside the allowlists, and any refused encryption algorithm, wherever it
+ * appears in the document: a weak algorithm in an element nobody verifies today is
+ * still refused, so nothing downstream ever has to decide.
+ */
+export function assertAllowedAlgorithms(doc: Document): void {
+  for (const element of descendantElements(doc)) {
+    const algorithm = attr(element, 'Algorithm');
+    if (element.namespaceURI === NS.dsig) {
+      switch (element.localName) {
+        case 'SignatureMethod':
+          if (algorithm === undefined || !ALLOWED_SIGNATURE_ALGORITHMS.has(algorithm)) refuse('signature', elementPath(element), algorithm);
+          break;
+        case 'DigestMethod':
+          if (algorithm === undefined || !ALLOWED_DIGEST_ALGORITHMS.has(algorithm)) refuse('digest', elementPath(element), algorithm);
+          break;
+        case 'CanonicalizationMethod':
+        case 'Transform':
+          if (algorithm === undefined || !ALLOWED_TRANSFORMS.has(algorithm)) refuse('transform', elementPath(element), algorithm);
+          break;
+      }
+    } else if (element.localName === 'EncryptionMethod' && algorithm !== undefined) {
+      if (REFUSED_ENCRYPTION_ALGORITHMS.has(algorithm)) refuse('encryption', elementPath(element), algorithm);
+    } else if (element.localName === 'DigestMethod' && (element.namespaceURI === NS.xenc || element.namespaceURI === NS.xenc11)) {
+      // Key-transport digests (RSA-OAEP's DigestMethod) live in the xenc namespaces.
+      if (algorithm !== undefined && WEAK_HASH.test(algorithm)) refuse('digest', elementPath(element), algorithm);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The SAML 2.0 metadata an org's admin gives their IdP: who we are (entityID), where
+ * responses go (the ACS, HTTP-POST), which NameID formats we accept, and our signing
+ * certificate when we have one. Rendered from a template: small, stable, no samlify
+ * entity needed.
+ */
+import { certificateBody } from './xml.js';
+
+export interface SpMetadataInput {
+  entityId: string;
+  acsUrl: string;
+  /** PEM certificate the SP signs AuthnRequests with; adds a signing KeyDescriptor. */
+  signingCertificatePem?: string;
+  /** Defaults to true when a signing certificate is given (an SP without a key cannot sign). */
+  authnRequestsSigned?: boolean;
+}
+
+export const SP_NAMEID_FORMATS = [
+  'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+  'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+] as const;
+
+const escapeXml = (value: string): string =>
+  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+
+/**
+ * SP metadata XML (md:EntityDescriptor with one SPSSODescriptor).
+ *
+ * @example
+ * buildSpMetadataXml({ entityId: 'https://sso.example.com/sso/acme/saml/metadata', acsUrl: 'https://sso.example.com/sso/acme/saml/acs' })
+ */
+export function buildSpMetadataXml(input: SpMetadataInput): string {
+  const authnRequestsSigned = input.authnRequestsSigned ?? input.signingCertificatePem !== undefined;
+  const keyDescriptor =
+    input.signingCertificatePem === undefined
+      ? ''
+      : `    <md:KeyDescriptor use="signing">\n` +
+        `      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${certificateBody(input.signingCertificatePem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\n` +
+        `    </md:KeyDescriptor>\n`;
+  const nameIdFormats = SP_NAMEID_FORMATS.map((format) => `    <md:NameIDFormat>${format}</md:NameIDFormat>\n`).join('');
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${escapeXml(input.entityId)}">\n` +
+    `  <md:SPSSODescriptor AuthnRequestsSigned="${authnRequestsSigned}" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n` +
+    keyDescriptor +
+    nameIdFormats +
+    `    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${escapeXml(input.acsUrl)}" index="0" isDefault="true"/>\n` +
+    `  </md:SPSSODescriptor>\n` +
+    `</md:EntityDescriptor>\n`
+  );
+}

@@ -1,0 +1,205 @@
+/**
+ * The cheap structural guard every SAML response passes before anything reads it:
+ * size, base64, UTF-8, then a lexical and DOM check that refuses what SAML never needs
+ * and attacks rely on (DOCTYPE/ENTITY, processing instructions, comments, CDATA,
+ * several roots, several Responses or Assertions, duplicate IDs, misplaced Signatures,
+ * encrypted assertions).
+ *
+ * samlify only ever sees a document this guard accepted. It is deliberately not an XSD
+ * validation (node-xmllint is slow and leaks listeners): it checks exactly what the rest
+ * of the validation relies on, in well under a millisecond.
+ */
+import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
+import { LoginError, type ErrorDetails } from '../errors.js';
+import { NODE, NS, attr, childElements, descendants, elementPath, isElement } from './xml.js';
+
+/** The largest decoded SAMLResponse accepted: 256 KiB, the API's body limit. */
+export const MAX_SAML_RESPONSE_BYTES = 256 * 1024;
+
+/** The largest decoded SAMLResponse accepted, in bytes (256 KiB). */
+export function maxSamlResponseBytes(): number {
+  return MAX_SAML_RESPONSE_BYTES;
+}
+
+const MAX_BASE64_CHARS = Math.ceil(MAX_SAML_RESPONSE_BYTES / 3) * 4;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const XML_DECLARATION = /^<\?xml[ \t\r\n][^<>]*\?>/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const TIME_ATTRIBUTES = new Set(['IssueInstant', 'NotBefore', 'NotOnOrAfter', 'AuthnInstant', 'SessionNotOnOrAfter']);
+const ID_ATTRIBUTES = new Set(['ID', 'Id', 'id']);
+
+const FIX_AT_IDP = 'Ask your administrator to check the SAML configuration at the identity provider.';
+
+/** A SAML_MALFORMED LoginError whose message names the problem in admin terms. */
+export function malformed(reason: string, details: ErrorDetails = {}): LoginError {
+  return new LoginError('SAML_MALFORMED', `The SAML response from the identity provider was refused: ${reason}. ${FIX_AT_IDP}`, {
+    details: { reason, ...details },
+  });
+}
+
+/**
+ * Decodes the posted SAMLResponse form value: base64 (line breaks allowed), at most
+ * {@link MAX_SAML_RESPONSE_BYTES} decoded, valid UTF-8. Throws SAML_MALFORMED.
+ */
+export function decodeSamlResponse(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw malformed('the SAMLResponse field is missing');
+  // Cheap bound before any copying: base64 plus generous room for line breaks.
+  if (value.length > MAX_BASE64_CHARS * 2) throw tooLarge(value.length);
+  const compact = value.replace(/[\r\n\t ]/g, '');
+  if (compact.length > MAX_BASE64_CHARS) throw tooLarge(Math.floor((compact.length * 3) / 4));
+  if (compact.length % 4 !== 0 || !BASE64.test(compact)) throw malformed('the SAMLResponse field is not base64');
+  const bytes = Buffer.from(compact, 'base64');
+  if (bytes.length > MAX_SAML_RESPONSE_BYTES) throw tooLarge(bytes.length);
+  let xml: string;
+  try {
+    xml = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw malformed('the SAMLResponse is not UTF-8 text');
+  }
+  return xml;
+}
+
+const tooLarge = (received: number): LoginError =>
+  malformed(`the SAMLResponse is larger than ${MAX_SAML_RESPONSE_BYTES / 1024} KiB`, {
+    expected: `at most ${MAX_SAML_RESPONSE_BYTES} bytes`,
+    received: `${received} bytes`,
+  });
+
+/** Refuses, from the text alone, constructs a parser might treat differently from another. */
+function assertLexicallySafe(xml: string): void {
+  if (/<!DOCTYPE/i.test(xml)) throw malformed('it contains a DOCTYPE declaration');
+  if (/<!ENTITY/i.test(xml)) throw malformed('it contains an ENTITY declaration');
+  const afterDeclaration = xml.replace(XML_DECLARATION, '');
+  if (afterDeclaration.includes('<?')) throw malformed('it contains an XML processing instruction');
+  if (xml.includes('<!--')) throw malformed('it contains an XML comment');
+  if (xml.includes('<![CDATA[')) throw malformed('it contains a CDATA section');
+}
+
+function parseXml(xml: string): Document {
+  const parser = new DOMParser({
+    onError: (level, message) => {
+      throw malformed('it is not well-formed XML', { parserLevel: level, parserMessage: String(message).slice(0, 200) });
+    },
+  });
+  try {
+    return parser.parseFromString(xml, 'text/xml');
+  } catch (error) {
+    if (error instanceof LoginError) throw error;
+    // onError's LoginError arrives wrapped in a ParseError.
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof LoginError) throw cause;
+    throw malformed('it is not well-formed XML', { parserMessage: String((error as Error).message ?? error).slice(0, 200) });
+  }
+}
+
+/**
+ * Parses a decoded SAML response and checks its structure (see the module header).
+ * Returns the document, whose root is the one samlp:Response and which holds at most
+ * one saml:Assertion, as a direct child of the Response. Throws SAML_MALFORMED.
+ */
+export function parseSamlResponseXml(xml: string): Document {
+  assertLexicallySafe(xml);
+  const doc = parseXml(xml);
+
+  const roots = childElements(doc);
+  if (roots.length !== 1) throw malformed('it must have exactly one root element', { received: roots.length });
+  const root = roots[0]!;
+  if (root.localName !== 'Response' || root.namespaceURI !== NS.protocol) {
+    throw malformed('its root element is not a SAML 2.0 protocol Response', {
+      expected: `{${NS.protocol}}Response`,
+      received: `{${root.namespaceURI ?? ''}}${root.localName ?? ''}`,
+    });
+  }
+  if (attr(root, 'Version') !== '2.0') throw malformed('it is not SAML version 2.0', { expected: '2.0', received: attr(root, 'Version') ?? null });
+
+  const ids = new Set<string>();
+  const assertions: Element[] = [];
+  for (const node of descendants(doc)) {
+    switch (node.nodeType) {
+      case NODE.element:
+        break;
+      case NODE.text:
+      case NODE.document:
+        continue;
+      case NODE.comment:
+        throw malformed('it contains an XML comment');
+      case NODE.processingInstruction:
+        throw malformed('it contains an XML processing instruction');
+      case NODE.cdata:
+        throw malformed('it contains a CDATA section');
+      case NODE.documentType:
+      case NODE.entity:
+      case NODE.entityReference:
+      case NODE.notation:
+        throw malformed('it contains a DOCTYPE or ENTITY declaration');
+      default:
+        throw malformed('it contains an unexpected XML node', { nodeType: node.nodeType });
+    }
+    if (!isElement(node)) continue;
+    const element = node;
+    const name = element.localName;
+    // By local name in any namespace: samlify and xml-crypto select by local-name().
+    if (name === 'Response' && element !== root) throw malformed('it contains more than one Response element', { element: elementPath(element) });
+    if (name === 'EncryptedAssertion') {
+      throw malformed('it contains an encrypted assertion, which is not supported yet; turn off assertion encryption for this application at the identity provider');
+    }
+    if (name === 'Assertion') assertions.push(element);
+    if (name === 'Signature') assertSignaturePlacement(element, root);
+
+    const attributes = element.attributes;
+    for (let i = 0; i < attributes.length; i++) {
+      const attribute = attributes.item(i)!;
+      const attributeName = attribute.localName ?? attribute.name;
+      if (ID_ATTRIBUTES.has(attributeName)) {
+        if (ids.has(attribute.value)) throw malformed('two elements have the same ID', { id: attribute.value, element: elementPath(element) });
+        ids.add(attribute.value);
+      }
+      if (TIME_ATTRIBUTES.has(attributeName) && !isDateTime(attribute.value)) {
+        throw malformed(`the ${attributeName} time is not a valid date and time`, { element: elementPath(element), received: attribute.value });
+      }
+    }
+  }
+
+  if (assertions.length > 1) throw malformed('it contains more than one Assertion', { received: assertions.map(elementPath) });
+  const assertion = assertions[0];
+  if (assertion !== undefined && (assertion.parentNode !== root || assertion.namespaceURI !== NS.assertion)) {
+    throw malformed('its Assertion is not where SAML 2.0 puts it', { expected: '/Response/Assertion', received: elementPath(assertion) });
+  }
+  return doc;
+}
+
+/** Signatures may only be the Response's own or the Assertion's own, one each, in the XML-DSig namespace. */
+function assertSignaturePlacement(signature: Element, root: Element): void {
+  const parent = signature.parentNode;
+  const allowed =
+    signature.namespaceURI === NS.dsig &&
+    isElement(parent) &&
+    (parent === root || (parent.parentNode === root && parent.localName === 'Assertion' && parent.namespaceURI === NS.assertion));
+  if (!allowed) {
+    throw malformed('it contains a Signature in an unexpected place', {
+      expected: ['/Response/Signature', '/Response/Assertion/Signature'],
+      received: elementPath(signature),
+    });
+  }
+  if (childElements(parent, NS.dsig, 'Signature').length > 1) {
+    throw malformed('an element carries more than one Signature', { element: elementPath(parent) });
+  }
+}
+
+export function isDateTime(value: string): boolean {
+  return DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/**
+ * Parses the signed Assertion that the signature verifier extracted from the signed
+ * reference (canonical XML) and returns its element. Throws SAML_MALFORMED.
+ */
+export function parseVerifiedAssertionXml(xml: string): Element {
+  assertLexicallySafe(xml);
+  const roots = childElements(parseXml(xml));
+  const root = roots[0];
+  if (roots.length !== 1 || root === undefined || root.localName !== 'Assertion' || root.namespaceURI !== NS.assertion) {
+    throw malformed('the signed content is not one SAML 2.0 Assertion');
+  }
+  return root;
+}

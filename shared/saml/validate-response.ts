@@ -1,0 +1,440 @@
+/**
+ * Validation of a SAML 2.0 login response posted to an org's ACS (DESIGN.md "Security
+ * requirements"). Cheap structural checks first, then status, issuer, algorithms and the
+ * signature (samlify, configured certificates only), then everything samlify leaves to
+ * the caller: Destination, Audience, Conditions and times with the injected clock,
+ * bearer SubjectConfirmation, InResponseTo consistency.
+ *
+ * Not done here: matching InResponseTo to a pending AuthnRequest, and the replay marker
+ * (the caller records `assertionId` until `notOnOrAfter`).
+ */
+import type { Document, Element } from '@xmldom/xmldom';
+import { LoginError, type ErrorDetails } from '../errors.js';
+import { assertAllowedAlgorithms } from './algorithms.js';
+import { verifySignedAssertion } from './samlify.js';
+import { decodeSamlResponse, malformed, parseSamlResponseXml, parseVerifiedAssertionXml } from './structure.js';
+import { BEARER_METHOD, NS, STATUS_SUCCESS, attr, certificateBody, childElements, descendantElements, firstChildElement, textOnly } from './xml.js';
+
+export { MAX_SAML_RESPONSE_BYTES, maxSamlResponseBytes } from './structure.js';
+
+export interface SamlValidationInput {
+  /** The base64 form value as posted. */
+  samlResponse: string;
+  sp: { entityId: string; acsUrl: string };
+  /** From the org in the ROUTE, never from the message. */
+  idp: { entityId: string; certificates: string[] };
+  clockSkewSeconds: number;
+  now: Date;
+  /** Namespaces the cache of samlify entities; optional. */
+  orgId?: string;
+}
+
+export interface ValidatedAssertion {
+  issuer: string;
+  responseId: string;
+  assertionId: string;
+  /** From the signed SubjectConfirmationData (and consistent with the Response's). */
+  inResponseTo?: string;
+  nameId: string;
+  nameIdFormat?: string;
+  sessionIndex?: string;
+  /** Latest instant the assertion may still be accepted, skew included (for the replay marker TTL). */
+  notOnOrAfter: Date;
+  /** Every value of every attribute, in document order. */
+  attributes: ReadonlyMap<string, string[]>;
+  attributeNames: string[];
+}
+
+const STATUS_MESSAGE_MAX = 300;
+const ISSUER_MISMATCH_MESSAGE =
+  'The SAML response comes from a different identity provider than the one configured for this organization. Ask your administrator to check the IdP entity ID (issuer) in the SSO settings.';
+
+/**
+ * Validates a posted SAMLResponse for one org and returns what the signed assertion says.
+ *
+ * @throws LoginError with the API's codes: SAML_MALFORMED, IDP_STATUS_ERROR,
+ *   IDP_ISSUER_MISMATCH, SIGNATURE_INVALID, DESTINATION_MISMATCH, AUDIENCE_MISMATCH,
+ *   ASSERTION_EXPIRED, ASSERTION_NOT_YET_VALID, IN_RESPONSE_TO_INVALID. `details` carry
+ *   the expected and received values for the admin; messages say what to fix.
+ * @example
+ * const assertion = await validateSamlResponse({
+ *   samlResponse: form.SAMLResponse,
+ *   sp: { entityId: spEntityId, acsUrl },
+ *   idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
+ *   clockSkewSeconds: saml.clockSkewSeconds,
+ *   now: clock.now(),
+ * });
+ */
+export async function validateSamlResponse(input: SamlValidationInput): Promise<ValidatedAssertion> {
+  // 1. Structure: size, base64, XML, and nothing SAML does not need.
+  const xml = decodeSamlResponse(input.samlResponse);
+  const doc = parseSamlResponseXml(xml);
+  const response = doc.documentElement!;
+
+  // 2. Status: an IdP that refused the login usually sends no assertion, often unsigned.
+  assertStatusSuccess(response);
+  const documentAssertion = childElements(response, NS.assertion, 'Assertion')[0];
+  if (documentAssertion === undefined) throw malformed('it contains no Assertion');
+
+  // 3. Issuer, before the signature: tells the admin that another IdP answered.
+  const issuer = assertIssuers(response, documentAssertion, input.idp.entityId);
+  const context: ErrorDetails = { issuer };
+
+  // 4. Signature: allowed algorithms, references that cover their parent, samlify with the configured certificates.
+  assertAllowedAlgorithms(doc);
+  const responseSignature = firstChildElement(response, NS.dsig, 'Signature');
+  const assertionSignature = firstChildElement(documentAssertion, NS.dsig, 'Signature');
+  if (responseSignature === undefined && assertionSignature === undefined) {
+    throw new LoginError(
+      'SIGNATURE_INVALID',
+      'The SAML response is not signed. Ask your administrator to configure the identity provider to sign the assertion or the response.',
+      { details: { ...context, reason: 'no signature' } },
+    );
+  }
+  if (responseSignature !== undefined) assertReferencesParent(responseSignature, response, context);
+  if (assertionSignature !== undefined) assertReferencesParent(assertionSignature, documentAssertion, context);
+  if (input.idp.certificates.length === 0) {
+    throw new LoginError('SIGNATURE_INVALID', 'No IdP signing certificate is configured for this organization. Ask your administrator to add one in the SSO settings.', {
+      details: { ...context, reason: 'no certificate configured' },
+    });
+  }
+  const signedAssertionXml = verifySignedAssertion(
+    xml,
+    { orgId: input.orgId, idpEntityId: input.idp.entityId, certificates: input.idp.certificates },
+    keyInfoCertificates(doc),
+  );
+
+  // 5. From here on the assertion is read from the signed content only. The document's
+  // Assertion is structurally the only one; it must say the same thing.
+  const assertion = parseVerifiedAssertionXml(signedAssertionXml);
+  const subject = readSubject(assertion, context);
+  const documentSubject = readSubject(documentAssertion, context);
+  if (attr(assertion, 'ID') !== attr(documentAssertion, 'ID') || subject.rawNameId !== documentSubject.rawNameId) {
+    throw malformed('the signed assertion differs from the one in the response', {
+      ...context,
+      reason: 'verified assertion and document assertion disagree',
+    });
+  }
+  if (issuerText(assertion) !== input.idp.entityId) {
+    throw new LoginError('IDP_ISSUER_MISMATCH', ISSUER_MISMATCH_MESSAGE, {
+      details: { expected: input.idp.entityId, received: issuerText(assertion) ?? null, issuer: issuerText(assertion) ?? null },
+    });
+  }
+  context.nameId = subject.nameId;
+
+  // 6. Destination: required when the Response itself is signed (SAML bindings 3.5.5.2).
+  const destination = attr(response, 'Destination');
+  if (destination !== input.sp.acsUrl && (destination !== undefined || responseSignature !== undefined)) {
+    throw destinationMismatch('Destination', input.sp.acsUrl, destination, context);
+  }
+
+  // 7. Conditions and Audience.
+  const conditions = readConditions(assertion, context);
+  assertAudience(conditions.element, input.sp.entityId, context);
+
+  // 8. Times, with the injected clock.
+  const now = input.now.getTime();
+  const skewMs = input.clockSkewSeconds * 1000;
+  assertTimeWindow('Conditions', conditions.notBefore, conditions.notOnOrAfter, now, skewMs, context);
+
+  // 9. Bearer SubjectConfirmation: Recipient, NotOnOrAfter, InResponseTo.
+  const confirmation = acceptBearerConfirmation(subject.confirmations, input.sp.acsUrl, now, skewMs, context);
+  const responseInResponseTo = attr(response, 'InResponseTo');
+  if (confirmation.inResponseTo !== undefined && responseInResponseTo !== undefined && confirmation.inResponseTo !== responseInResponseTo) {
+    throw new LoginError(
+      'IN_RESPONSE_TO_INVALID',
+      'The SAML response does not consistently say which sign-in request it answers. Start the sign-in again; if it keeps happening, ask your administrator to check the identity provider.',
+      { details: { ...context, expected: confirmation.inResponseTo, received: responseInResponseTo, reason: 'Response and SubjectConfirmationData InResponseTo differ' } },
+    );
+  }
+
+  // An AuthnStatement's SessionNotOnOrAfter bounds the IdP session: honour it too.
+  const authnStatement = firstChildElement(assertion, NS.assertion, 'AuthnStatement');
+  const sessionNotOnOrAfter = authnStatement === undefined ? undefined : timeAttr(authnStatement, 'SessionNotOnOrAfter');
+  if (sessionNotOnOrAfter !== undefined) assertTimeWindow('AuthnStatement', undefined, sessionNotOnOrAfter, now, skewMs, context);
+
+  const attributes = readAttributes(assertion);
+  return {
+    issuer,
+    responseId: requiredId(response, 'Response'),
+    assertionId: requiredId(assertion, 'Assertion'),
+    ...(confirmation.inResponseTo === undefined ? {} : { inResponseTo: confirmation.inResponseTo }),
+    nameId: subject.nameId,
+    ...(subject.nameIdFormat === undefined ? {} : { nameIdFormat: subject.nameIdFormat }),
+    ...(authnStatement !== undefined && attr(authnStatement, 'SessionIndex') !== undefined
+      ? { sessionIndex: attr(authnStatement, 'SessionIndex')! }
+      : {}),
+    notOnOrAfter: new Date(Math.min(conditions.notOnOrAfter, confirmation.notOnOrAfter) + skewMs),
+    attributes,
+    attributeNames: [...attributes.keys()],
+  };
+}
+
+function assertStatusSuccess(response: Element): void {
+  const statuses = childElements(response, NS.protocol, 'Status');
+  if (statuses.length !== 1) throw malformed('it must contain exactly one Status');
+  const status = statuses[0]!;
+  const codes: string[] = [];
+  for (let code = firstChildElement(status, NS.protocol, 'StatusCode'); code !== undefined; code = firstChildElement(code, NS.protocol, 'StatusCode')) {
+    codes.push(attr(code, 'Value') ?? '');
+  }
+  if (codes.length === 0) throw malformed('its Status has no StatusCode');
+  if (codes[0] === STATUS_SUCCESS) return;
+
+  const messageElement = firstChildElement(status, NS.protocol, 'StatusMessage');
+  const statusMessage = messageElement === undefined ? undefined : (messageElement.textContent ?? '').trim().slice(0, STATUS_MESSAGE_MAX);
+  const shortCodes = codes.map((code) => code.replace('urn:oasis:names:tc:SAML:2.0:status:', '')).join('/');
+  throw new LoginError(
+    'IDP_STATUS_ERROR',
+    `The identity provider did not sign you in (status ${shortCodes.slice(0, 200)}). Ask your administrator to check that you are assigned to this application at the identity provider and that its SAML settings match this organization's.`,
+    {
+      details: {
+        issuer: issuerText(response),
+        statusCode: codes[0],
+        subStatusCodes: codes.slice(1),
+        ...(statusMessage === undefined ? {} : { statusMessage }),
+      },
+    },
+  );
+}
+
+const issuerText = (parent: Element): string | undefined => {
+  const issuer = firstChildElement(parent, NS.assertion, 'Issuer');
+  return issuer === undefined ? undefined : (textOnly(issuer) ?? undefined);
+};
+
+/** The Assertion's Issuer is required, the Response's optional; both must be the configured entity. */
+function assertIssuers(response: Element, assertion: Element, expected: string): string {
+  const received: string[] = [];
+  for (const [parent, required] of [
+    [response, false],
+    [assertion, true],
+  ] as const) {
+    const issuers = childElements(parent, NS.assertion, 'Issuer');
+    if (issuers.length > 1) throw malformed(`its ${parent.localName} has more than one Issuer`);
+    if (issuers.length === 0) {
+      if (required) throw malformed('its Assertion has no Issuer');
+      continue;
+    }
+    const value = textOnly(issuers[0]!);
+    if (value === undefined) throw malformed('an Issuer contains markup instead of text');
+    received.push(value);
+  }
+  const wrong = received.find((value) => value !== expected);
+  if (wrong !== undefined) {
+    throw new LoginError('IDP_ISSUER_MISMATCH', ISSUER_MISMATCH_MESSAGE, { details: { expected, received: wrong, issuer: wrong } });
+  }
+  return expected;
+}
+
+/**
+ * A signature must cover exactly the element it sits in: one Reference, to that
+ * element's ID. Otherwise a valid signature over some other element could vouch
+ * for this one (signature wrapping).
+ */
+function assertReferencesParent(signature: Element, parent: Element, context: ErrorDetails): void {
+  const signedInfo = childElements(signature, NS.dsig, 'SignedInfo');
+  const references = signedInfo.length === 1 ? childElements(signedInfo[0]!, NS.dsig, 'Reference') : [];
+  const id = attr(parent, 'ID');
+  const uri = references.length === 1 ? attr(references[0]!, 'URI') : undefined;
+  if (id === undefined || id === '' || uri !== `#${id}`) {
+    throw new LoginError(
+      'SIGNATURE_INVALID',
+      'The signature of the SAML response does not cover the element it is attached to. Ask your administrator to check the identity provider\'s signing settings.',
+      {
+        details: {
+          ...context,
+          reason: 'signature reference is not its parent element',
+          element: parent.localName,
+          expected: id === undefined ? null : `#${id}`,
+          received: references.map((reference) => attr(reference, 'URI') ?? null),
+        },
+      },
+    );
+  }
+}
+
+function keyInfoCertificates(doc: Document): string[] {
+  return descendantElements(doc)
+    .filter((element) => element.namespaceURI === NS.dsig && element.localName === 'X509Certificate')
+    .map((element) => certificateBody(element.textContent ?? ''));
+}
+
+interface SubjectFields {
+  rawNameId: string;
+  nameId: string;
+  nameIdFormat?: string;
+  confirmations: Element[];
+}
+
+function readSubject(assertion: Element, context: ErrorDetails): SubjectFields {
+  const subjects = childElements(assertion, NS.assertion, 'Subject');
+  if (subjects.length !== 1) throw malformed('its Assertion must contain exactly one Subject', context);
+  const subject = subjects[0]!;
+  if (childElements(subject, NS.assertion, 'EncryptedID').length > 0) {
+    throw malformed('its NameID is encrypted, which is not supported yet; turn off NameID encryption at the identity provider', context);
+  }
+  const nameIds = childElements(subject, NS.assertion, 'NameID');
+  if (nameIds.length !== 1) throw malformed('its Subject must contain exactly one NameID', context);
+  const rawNameId = textOnly(nameIds[0]!);
+  if (rawNameId === undefined) throw malformed('its NameID contains markup instead of text', context);
+  const nameId = rawNameId.trim();
+  if (nameId === '') throw malformed('its NameID is empty', context);
+  const format = attr(nameIds[0]!, 'Format');
+  return {
+    rawNameId,
+    nameId,
+    ...(format === undefined ? {} : { nameIdFormat: format }),
+    confirmations: childElements(subject, NS.assertion, 'SubjectConfirmation'),
+  };
+}
+
+interface ConditionsFields {
+  element: Element;
+  notBefore?: number;
+  notOnOrAfter: number;
+}
+
+function readConditions(assertion: Element, context: ErrorDetails): ConditionsFields {
+  const all = childElements(assertion, NS.assertion, 'Conditions');
+  if (all.length === 0) throw malformed('its Assertion has no Conditions (validity period and audience)', context);
+  if (all.length > 1) throw malformed('its Assertion has more than one Conditions', context);
+  const element = all[0]!;
+  const notOnOrAfter = timeAttr(element, 'NotOnOrAfter');
+  if (notOnOrAfter === undefined) throw malformed('its Conditions have no NotOnOrAfter (end of validity)', context);
+  const notBefore = timeAttr(element, 'NotBefore');
+  return { element, notOnOrAfter, ...(notBefore === undefined ? {} : { notBefore }) };
+}
+
+/** Every AudienceRestriction must name this SP (they are ANDed, SAML core 2.5.1.4). */
+function assertAudience(conditions: Element, spEntityId: string, context: ErrorDetails): void {
+  const restrictions = childElements(conditions, NS.assertion, 'AudienceRestriction');
+  const received = restrictions.flatMap((restriction) =>
+    childElements(restriction, NS.assertion, 'Audience').map((audience) => textOnly(audience) ?? ''),
+  );
+  const ok =
+    restrictions.length > 0 &&
+    restrictions.every((restriction) => childElements(restriction, NS.assertion, 'Audience').some((audience) => textOnly(audience) === spEntityId));
+  if (!ok) {
+    throw new LoginError(
+      'AUDIENCE_MISMATCH',
+      'The SAML assertion is meant for a different application. Ask your administrator to set the audience (SP entity ID / identifier) at the identity provider to this organization\'s SP entity ID.',
+      { details: { ...context, expected: spEntityId, received } },
+    );
+  }
+}
+
+function assertTimeWindow(
+  where: string,
+  notBefore: number | undefined,
+  notOnOrAfter: number | undefined,
+  now: number,
+  skewMs: number,
+  context: ErrorDetails,
+): void {
+  const times = {
+    ...(notBefore === undefined ? {} : { notBefore: new Date(notBefore).toISOString() }),
+    ...(notOnOrAfter === undefined ? {} : { notOnOrAfter: new Date(notOnOrAfter).toISOString() }),
+    now: new Date(now).toISOString(),
+    clockSkewSeconds: skewMs / 1000,
+  };
+  if (notBefore !== undefined && now + skewMs < notBefore) {
+    throw new LoginError(
+      'ASSERTION_NOT_YET_VALID',
+      'The SAML assertion is not valid yet. The identity provider\'s clock may be ahead of ours; ask your administrator to check it or to allow more clock skew in the SSO settings.',
+      { details: { ...context, where, ...times } },
+    );
+  }
+  if (notOnOrAfter !== undefined && now - skewMs >= notOnOrAfter) {
+    throw new LoginError(
+      'ASSERTION_EXPIRED',
+      'The SAML assertion has expired. Sign in again; if it keeps happening, ask your administrator to check the identity provider\'s clock and assertion lifetime.',
+      { details: { ...context, where, ...times } },
+    );
+  }
+}
+
+interface AcceptedConfirmation {
+  notOnOrAfter: number;
+  inResponseTo?: string;
+}
+
+/**
+ * SAML Web SSO profile 4.1.4.2: at least one bearer SubjectConfirmation whose data names
+ * this ACS as Recipient and is still valid. The first bearer confirmation that passes is
+ * used; when none does, the first one's error is reported.
+ */
+function acceptBearerConfirmation(confirmations: Element[], acsUrl: string, now: number, skewMs: number, context: ErrorDetails): AcceptedConfirmation {
+  const bearers = confirmations.filter((confirmation) => attr(confirmation, 'Method') === BEARER_METHOD);
+  if (bearers.length === 0) {
+    throw malformed('its Subject has no bearer SubjectConfirmation', {
+      ...context,
+      expected: BEARER_METHOD,
+      received: confirmations.map((confirmation) => attr(confirmation, 'Method') ?? null),
+    });
+  }
+  let firstError: unknown;
+  for (const bearer of bearers) {
+    try {
+      return checkBearer(bearer, acsUrl, now, skewMs, context);
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  throw firstError;
+}
+
+function checkBearer(bearer: Element, acsUrl: string, now: number, skewMs: number, context: ErrorDetails): AcceptedConfirmation {
+  const all = childElements(bearer, NS.assertion, 'SubjectConfirmationData');
+  if (all.length !== 1) throw malformed('its bearer SubjectConfirmation must have exactly one SubjectConfirmationData', context);
+  const data = all[0]!;
+  const recipient = attr(data, 'Recipient');
+  if (recipient !== acsUrl) throw destinationMismatch('Recipient', acsUrl, recipient, context);
+  const notOnOrAfter = timeAttr(data, 'NotOnOrAfter');
+  if (notOnOrAfter === undefined) throw malformed('its SubjectConfirmationData has no NotOnOrAfter', context);
+  assertTimeWindow('SubjectConfirmationData', timeAttr(data, 'NotBefore'), notOnOrAfter, now, skewMs, context);
+  const inResponseTo = attr(data, 'InResponseTo');
+  return { notOnOrAfter, ...(inResponseTo === undefined ? {} : { inResponseTo }) };
+}
+
+function destinationMismatch(where: 'Destination' | 'Recipient', expected: string, received: string | undefined, context: ErrorDetails): LoginError {
+  return new LoginError(
+    'DESTINATION_MISMATCH',
+    'The SAML response was sent for a different address than this organization\'s ACS URL. Ask your administrator to set the ACS (reply) URL at the identity provider to this organization\'s ACS URL.',
+    { details: { ...context, where, expected, received: received ?? null } },
+  );
+}
+
+/** Times were checked for format by the structural guard; absent stays undefined. */
+function timeAttr(element: Element, name: string): number | undefined {
+  const value = attr(element, name);
+  return value === undefined ? undefined : Date.parse(value);
+}
+
+function requiredId(element: Element, name: string): string {
+  const id = attr(element, 'ID');
+  if (id === undefined || id === '') throw malformed(`its ${name} has no ID`);
+  return id;
+}
+
+/**
+ * Every Attribute of every AttributeStatement, in document order, with all of its values
+ * (an attribute repeated under the same Name accumulates). A Map, so names such as
+ * `__proto__` or `constructor` are data, never properties.
+ */
+function readAttributes(assertion: Element): Map<string, string[]> {
+  const attributes = new Map<string, string[]>();
+  for (const statement of childElements(assertion, NS.assertion, 'AttributeStatement')) {
+    for (const attribute of childElements(statement, NS.assertion, 'Attribute')) {
+      const name = attr(attribute, 'Name');
+      if (name === undefined || name === '') continue;
+      const values = childElements(attribute, NS.assertion, 'AttributeValue')
+        .filter((value) => value.getAttributeNS('http://www.w3.org/2001/XMLSchema-instance', 'nil') !== 'true')
+        .map((value) => value.textContent ?? '');
+      const existing = attributes.get(name);
+      if (existing === undefined) attributes.set(name, values);
+      else existing.push(...values);
+    }
+  }
+  return attributes;
+}

@@ -1,0 +1,419 @@
+/**
+ * DynamoDB adapters for the storage ports. They take an injected document client and
+ * the physical table names; they read no environment and create no tables.
+ */
+import {
+  TransactionCanceledException,
+  type CancellationReason,
+} from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { AuditEvent } from '../audit/model.js';
+import { AUDIT_RETENTION_DAYS } from '../audit/model.js';
+import { epochSeconds, type Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { Group, OrgSettings, ProvisioningSettings, Role, RoleMapping, SsoSettings } from '../settings/model.js';
+import { defaultProvisioningSettings, defaultSsoSettings } from '../settings/model.js';
+import type { User } from '../users/model.js';
+import {
+  CommitConflict,
+  type AuditRepository,
+  type LoginCommit,
+  type NewOrg,
+  type Page,
+  type SettingsChange,
+  type SettingsRepository,
+  type UserRepository,
+} from './ports.js';
+import { tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+
+const SK = { org: 'ORG', sso: 'SSO', provisioning: 'PROVISIONING', role: 'ROLE#', group: 'GROUP#', mapping: 'MAPPING#', domain: 'DOMAIN' };
+
+export interface DynamoStoreOptions {
+  client: DynamoDBDocumentClient;
+  tables: TableNames;
+  clock: Clock;
+}
+
+const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+
+function decodeCursor(cursor: string | undefined, orgPk: string): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    // A cursor is only ever a key inside the caller's own org partition.
+    if (key.pk !== orgPk || typeof key.sk !== 'string') throw new Error('foreign cursor');
+    return key;
+  } catch (cause) {
+    throw new AppError('VALIDATION_FAILED', 'cursor: not a cursor returned by this endpoint', { cause });
+  }
+}
+
+function auditItem(event: AuditEvent): Record<string, unknown> {
+  const expires = new Date(event.at).getTime() / 1000 + AUDIT_RETENTION_DAYS * 86_400;
+  return { pk: tableKey.org(event.orgId), sk: `EVT#${event.at}#${event.id}`, ...event, [TTL_ATTRIBUTE]: Math.floor(expires) };
+}
+
+function fromAuditItem(item: Record<string, unknown>): AuditEvent {
+  const { pk: _pk, sk: _sk, [TTL_ATTRIBUTE]: _ttl, ...event } = item;
+  return event as unknown as AuditEvent;
+}
+
+function userItem(user: User): Record<string, unknown> {
+  return { pk: tableKey.org(user.orgId), sk: tableKey.userByEmail(user.email), ...user };
+}
+
+function fromUserItem(item: Record<string, unknown>): User {
+  const { pk: _pk, sk: _sk, ...user } = item;
+  return user as unknown as User;
+}
+
+function reasonCodes(error: unknown): (string | undefined)[] | undefined {
+  if (error instanceof TransactionCanceledException) {
+    return (error.CancellationReasons ?? []).map((reason: CancellationReason) => reason.Code);
+  }
+  return undefined;
+}
+
+/** Users, with the login transaction. */
+export class DynamoUserRepository implements UserRepository {
+  constructor(private readonly options: DynamoStoreOptions) {}
+
+  async findByEmail(orgId: string, email: string): Promise<User | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({
+        TableName: this.options.tables.users,
+        Key: { pk: tableKey.org(orgId), sk: tableKey.userByEmail(email) },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? fromUserItem(Item) : undefined;
+  }
+
+  async findById(orgId: string, userId: string): Promise<User | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({
+        TableName: this.options.tables.users,
+        Key: { pk: tableKey.org(orgId), sk: tableKey.userById(userId) },
+        ConsistentRead: true,
+      }),
+    );
+    return typeof Item?.emailRef === 'string' ? this.findByEmail(orgId, Item.emailRef) : undefined;
+  }
+
+  async commitLogin(commit: LoginCommit): Promise<void> {
+    const { tables, clock } = this.options;
+    const { user } = commit;
+    const items: TransactItem[] = [];
+    if (commit.kind === 'create') {
+      items.push(
+        { Put: { TableName: tables.users, Item: userItem(user), ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: tables.users,
+            Item: { pk: tableKey.org(user.orgId), sk: tableKey.userById(user.id), emailRef: user.email },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      );
+    } else {
+      // Only the fields a login manages are written, so a concurrent admin change to
+      // anything else survives; the condition refuses a user blocked or replaced meanwhile.
+      const names: Record<string, string> = { '#status': 'status', '#id': 'id' };
+      const values: Record<string, unknown> = { ':active': 'active', ':id': user.id };
+      const sets: string[] = [];
+      const removes: string[] = [];
+      const fields: (keyof User)[] = ['firstName', 'lastName', 'updatedAt', 'lastLoginAt', 'idpSubject', 'jitProvisioned'];
+      if (commit.replaceAssignments) fields.push('assignments');
+      for (const field of fields) {
+        names[`#${field}`] = field;
+        if (user[field] === undefined) removes.push(`#${field}`);
+        else {
+          values[`:${field}`] = user[field];
+          sets.push(`#${field} = :${field}`);
+        }
+      }
+      items.push({
+        Update: {
+          TableName: tables.users,
+          Key: { pk: tableKey.org(user.orgId), sk: tableKey.userByEmail(user.email) },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(pk) AND #status = :active AND #id = :id',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      });
+    }
+    for (const event of commit.events) items.push({ Put: { TableName: tables.audit, Item: auditItem(event) } });
+    const replayIndex = items.length;
+    if (commit.replay) {
+      items.push({
+        Put: {
+          TableName: tables.loginState,
+          Item: {
+            pk: tableKey.replay(commit.replay.orgId, commit.replay.id),
+            [TTL_ATTRIBUTE]: epochSeconds(commit.replay.expiresAt),
+          },
+          // An expired marker may linger (TTL deletes late): it no longer guards anything.
+          ConditionExpression: 'attribute_not_exists(pk) OR #exp < :now',
+          ExpressionAttributeNames: { '#exp': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': epochSeconds(clock.now()) },
+        },
+      });
+    }
+    try {
+      await this.options.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      const codes = reasonCodes(error);
+      if (!codes) throw error;
+      if (commit.replay && codes[replayIndex] === 'ConditionalCheckFailed') throw new CommitConflict('replayed');
+      if (codes[0] === 'ConditionalCheckFailed' || codes[1] === 'ConditionalCheckFailed') {
+        throw new CommitConflict(commit.kind === 'create' ? 'user-exists' : 'user-changed');
+      }
+      throw error;
+    }
+  }
+
+  async list(orgId: string, options: { email?: string; jit?: boolean; limit: number; cursor?: string }): Promise<Page<User>> {
+    const orgPk = tableKey.org(orgId);
+    if (options.email) {
+      const user = await this.findByEmail(orgId, options.email);
+      return { items: user && (options.jit === undefined || user.jitProvisioned === options.jit) ? [user] : [] };
+    }
+    const items: User[] = [];
+    let startKey = decodeCursor(options.cursor, orgPk);
+    // Filters apply after the read, so keep reading until the page is full or the partition ends.
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tables.users,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': orgPk,
+            ':prefix': 'USER#',
+            ...(options.jit === undefined ? {} : { ':jit': options.jit }),
+          },
+          ...(options.jit === undefined ? {} : { FilterExpression: 'jitProvisioned = :jit' }),
+          Limit: options.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []).map(fromUserItem));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length < options.limit);
+    return { items, cursor: encodeCursor(startKey) };
+  }
+
+  async orgsForEmail(email: string): Promise<string[]> {
+    const { Items } = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.options.tables.users,
+        IndexName: USERS_BY_EMAIL_INDEX,
+        KeyConditionExpression: 'email = :email',
+        ExpressionAttributeValues: { ':email': email },
+        ProjectionExpression: 'orgId',
+      }),
+    );
+    return [...new Set((Items ?? []).map((item) => String(item.orgId)))];
+  }
+}
+
+/** Audit events, newest first. */
+export class DynamoAuditRepository implements AuditRepository {
+  constructor(private readonly options: DynamoStoreOptions) {}
+
+  async record(event: AuditEvent): Promise<void> {
+    await this.options.client.send(new PutCommand({ TableName: this.options.tables.audit, Item: auditItem(event) }));
+  }
+
+  async list(orgId: string, options: { type?: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>> {
+    const orgPk = tableKey.org(orgId);
+    const items: AuditEvent[] = [];
+    let startKey = decodeCursor(options.cursor, orgPk);
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tables.audit,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeNames: options.type ? { '#type': 'type' } : undefined,
+          ExpressionAttributeValues: { ':pk': orgPk, ...(options.type ? { ':type': options.type } : {}) },
+          ...(options.type ? { FilterExpression: '#type = :type' } : {}),
+          ScanIndexForward: false,
+          Limit: options.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []).map(fromAuditItem));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && items.length < options.limit);
+    return { items, cursor: encodeCursor(startKey) };
+  }
+}
+
+/** Org settings: one partition per org, read with one Query. */
+export class DynamoSettingsRepository implements SettingsRepository {
+  constructor(private readonly options: DynamoStoreOptions) {}
+
+  async load(orgId: string): Promise<OrgSettings | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tables.mappings,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': tableKey.org(orgId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const orgItem = items.find((item) => item.sk === SK.org);
+    if (!orgItem) return undefined;
+    const docs = <T>(prefix: string) => items.filter((item) => String(item.sk).startsWith(prefix)).map((item) => item.doc as T);
+    return {
+      org: { id: orgId, name: String(orgItem.name), createdAt: String(orgItem.createdAt) },
+      sso: (items.find((item) => item.sk === SK.sso)?.doc as SsoSettings | undefined) ?? defaultSsoSettings(),
+      provisioning:
+        (items.find((item) => item.sk === SK.provisioning)?.doc as ProvisioningSettings | undefined) ??
+        defaultProvisioningSettings(),
+      roles: docs<Role>(SK.role),
+      groups: docs<Group>(SK.group),
+      roleMappings: docs<RoleMapping>(SK.mapping),
+      version: String(orgItem.version),
+    };
+  }
+
+  async createOrg(input: NewOrg, events: AuditEvent[]): Promise<void> {
+    const { tables } = this.options;
+    const pk = tableKey.org(input.org.id);
+    const put = (sk: string, doc: unknown): TransactItem => ({ Put: { TableName: tables.mappings, Item: { pk, sk, doc } } });
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: tables.mappings,
+          Item: { pk, sk: SK.org, name: input.org.name, createdAt: input.org.createdAt, version: '1' },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      put(SK.sso, input.sso),
+      put(SK.provisioning, input.provisioning),
+      ...input.roles.map((role) => put(SK.role + role.id, role)),
+      ...input.groups.map((group) => put(SK.group + group.id, group)),
+      ...input.roleMappings.map((mapping) => put(SK.mapping + mapping.id, mapping)),
+      { Put: { TableName: tables.users, Item: userItem(input.firstUser), ConditionExpression: 'attribute_not_exists(pk)' } },
+      {
+        Put: {
+          TableName: tables.users,
+          Item: { pk, sk: tableKey.userById(input.firstUser.id), emailRef: input.firstUser.email },
+        },
+      },
+      ...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })),
+    ];
+    try {
+      await this.options.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (reasonCodes(error)?.[0] === 'ConditionalCheckFailed') {
+        throw new AppError('CONFLICT', `org ${input.org.id} already exists`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async apply(orgId: string, change: SettingsChange, events: AuditEvent[], options: { ifVersion?: string } = {}): Promise<string> {
+    const { tables } = this.options;
+    const pk = tableKey.org(orgId);
+    const current = await this.load(orgId);
+    if (!current) throw new AppError('ORG_NOT_FOUND', `org ${orgId} does not exist`);
+    if (options.ifVersion !== undefined && options.ifVersion !== current.version) {
+      throw new AppError('PRECONDITION_FAILED', 'the settings changed since they were read: read them again and retry');
+    }
+    const version = String(Number(current.version) + 1);
+    const put = (sk: string, doc: unknown, extra: Record<string, unknown> = {}): TransactItem => ({
+      Put: { TableName: tables.mappings, Item: { pk, sk, doc, ...extra } },
+    });
+    const del = (sk: string): TransactItem => ({ Delete: { TableName: tables.mappings, Key: { pk, sk } } });
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: tables.mappings,
+          Key: { pk, sk: SK.org },
+          UpdateExpression: 'SET version = :next',
+          ConditionExpression: 'version = :current',
+          ExpressionAttributeValues: { ':next': version, ':current': current.version },
+        },
+      },
+    ];
+    if (change.sso) {
+      const idpKey = change.sso.protocol === 'oidc' ? change.sso.oidc?.issuer : change.sso.saml?.idpEntityId;
+      items.push(put(SK.sso, change.sso, idpKey ? { idpKey } : {}));
+    }
+    if (change.provisioning) items.push(put(SK.provisioning, change.provisioning));
+    if (change.roleMappings) {
+      const keep = new Set(change.roleMappings.map((mapping) => mapping.id));
+      items.push(...current.roleMappings.filter((mapping) => !keep.has(mapping.id)).map((mapping) => del(SK.mapping + mapping.id)));
+      items.push(...change.roleMappings.map((mapping) => put(SK.mapping + mapping.id, mapping)));
+    }
+    items.push(...(change.putRoles ?? []).map((role) => put(SK.role + role.id, role)));
+    items.push(...(change.deleteRoleIds ?? []).map((id) => del(SK.role + id)));
+    items.push(...(change.putGroups ?? []).map((group) => put(SK.group + group.id, group)));
+    items.push(...(change.deleteGroupIds ?? []).map((id) => del(SK.group + id)));
+    const claimStart = items.length;
+    for (const domain of change.claimDomains ?? []) {
+      items.push({
+        Put: {
+          TableName: tables.mappings,
+          Item: { pk: tableKey.domain(domain), sk: SK.domain, orgId },
+          ConditionExpression: 'attribute_not_exists(pk) OR orgId = :org',
+          ExpressionAttributeValues: { ':org': orgId },
+        },
+      });
+    }
+    const claimEnd = items.length;
+    for (const domain of change.releaseDomains ?? []) {
+      items.push({
+        Delete: {
+          TableName: tables.mappings,
+          Key: { pk: tableKey.domain(domain), sk: SK.domain },
+          ConditionExpression: 'attribute_not_exists(pk) OR orgId = :org',
+          ExpressionAttributeValues: { ':org': orgId },
+        },
+      });
+    }
+    items.push(...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })));
+    try {
+      await this.options.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      const codes = reasonCodes(error);
+      if (!codes) throw error;
+      if (codes[0] === 'ConditionalCheckFailed') {
+        throw new AppError('PRECONDITION_FAILED', 'the settings changed since they were read: read them again and retry', {
+          cause: error,
+        });
+      }
+      const taken = (change.claimDomains ?? []).filter((_, index) => codes[claimStart + index] === 'ConditionalCheckFailed');
+      if (taken.length > 0 && claimEnd > claimStart) {
+        throw new AppError('CONFLICT', `domains: ${taken.join(', ')} already belongs to another org`, { cause: error });
+      }
+      throw error;
+    }
+    return version;
+  }
+
+  async orgForDomain(domain: string): Promise<string | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tables.mappings, Key: { pk: tableKey.domain(domain), sk: SK.domain } }),
+    );
+    return typeof Item?.orgId === 'string' ? Item.orgId : undefined;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * In-memory adapters for the storage ports, with the same semantics as the DynamoDB
+ * ones (the contract suite runs against both). For unit tests and benchmarks only:
+ * never what `npm start` or a deployment uses.
+ */
+import type { AuditEvent } from '../audit/model.js';
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { OrgSettings } from '../settings/model.js';
+import type { User } from '../users/model.js';
+import {
+  CommitConflict,
+  type AuditRepository,
+  type LoginCommit,
+  type NewOrg,
+  type Page,
+  type SettingsChange,
+  type SettingsRepository,
+  type UserRepository,
+} from './ports.js';
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+function paginate<T>(all: T[], limit: number, cursor: string | undefined): Page<T> {
+  const start = cursor ? Number(Buffer.from(cursor, 'base64url').toString('utf8')) : 0;
+  if (!Number.isInteger(start) || start < 0) throw new AppError('VALIDATION_FAILED', 'cursor: not a cursor returned by this endpoint');
+  const items = all.slice(start, start + limit);
+  const next = start + limit < all.length ? Buffer.from(String(start + limit)).toString('base64url') : undefined;
+  return { items, cursor: next };
+}
+
+/** All in-memory state in one place, shared by the repositories built on it. */
+export class MemoryStore {
+  readonly settings = new Map<string, OrgSettings>();
+  readonly domains = new Map<string, string>();
+  readonly users = new Map<string, User>(); // key: orgId + '\n' + email
+  readonly audit: AuditEvent[] = [];
+  readonly replay = new Map<string, Date>();
+  constructor(readonly clock: Clock) {}
+}
+
+const userKey = (orgId: string, email: string) => `${orgId}\n${email}`;
+
+export class MemoryUserRepository implements UserRepository {
+  constructor(private readonly store: MemoryStore) {}
+
+  async findByEmail(orgId: string, email: string): Promise<User | undefined> {
+    const user = this.store.users.get(userKey(orgId, email));
+    return user && clone(user);
+  }
+
+  async findById(orgId: string, userId: string): Promise<User | undefined> {
+    const user = [...this.store.users.values()].find((candidate) => candidate.orgId === orgId && candidate.id === userId);
+    return user && clone(user);
+  }
+
+  async commitLogin(commit: LoginCommit): Promise<void> {
+    const { user } = commit;
+    const key = userKey(user.orgId, user.email);
+    const existing = this.store.users.get(key);
+    if (commit.kind === 'create' && existing) throw new CommitConflict('user-exists');
+    if (commit.kind === 'update' && (!existing || existing.status !== 'active' || existing.id !== user.id)) {
+      throw new CommitConflict('user-changed');
+    }
+    if (commit.replay) {
+      const markerKey = `${commit.replay.orgId}\n${commit.replay.id}`;
+      const expires = this.store.replay.get(markerKey);
+      if (expires && expires.getTime() > this.store.clock.now().getTime()) throw new CommitConflict('replayed');
+      this.store.replay.set(markerKey, commit.replay.expiresAt);
+    }
+    if (commit.kind === 'create' || !existing) this.store.users.set(key, clone(user));
+    else {
+      const { firstName, lastName, updatedAt, lastLoginAt, idpSubject, jitProvisioned } = user;
+      const next: User = { ...existing, firstName, lastName, updatedAt, lastLoginAt, idpSubject, jitProvisioned };
+      if (commit.replaceAssignments) next.assignments = clone(user.assignments);
+      this.store.users.set(key, next);
+    }
+    this.store.audit.push(...commit.events.map(clone));
+  }
+
+  async list(orgId: string, options: { email?: string; jit?: boolean; limit: number; cursor?: string }): Promise<Page<User>> {
+    const all = [...this.store.users.values()]
+      .filter((user) => user.orgId === orgId)
+      .filter((user) => options.email === undefined || user.email === options.email)
+      .filter((user) => options.jit === undefined || user.jitProvisioned === options.jit)
+      .sort((a, b) => a.email.localeCompare(b.email))
+      .map(clone);
+    return paginate(all, options.limit, options.cursor);
+  }
+
+  async orgsForEmail(email: string): Promise<string[]> {
+    return [...new Set([...this.store.users.values()].filter((user) => user.email === email).map((user) => user.orgId))];
+  }
+}
+
+export class MemoryAuditRepository implements AuditRepository {
+  constructor(private readonly store: MemoryStore) {}
+
+  async record(event: AuditEvent): Promise<void> {
+    this.store.audit.push(clone(event));
+  }
+
+  async list(orgId: string, options: { type?: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>> {
+    const all = this.store.audit
+      .filter((event) => event.orgId === orgId && (options.type === undefined || event.type === options.type))
+      .sort((a, b) => (`${b.at}#${b.id}` > `${a.at}#${a.id}` ? 1 : -1))
+      .map(clone);
+    return paginate(all, options.limit, options.cursor);
+  }
+}
+
+export class MemorySettingsRepository implements SettingsRepository {
+  constructor(private readonly store: MemoryStore) {}
+
+  async load(orgId: string): Promise<OrgSettings | undefined> {
+    const settings = this.store.settings.get(orgId);
+    return settings && clone(settings);
+  }
+
+  async createOrg(input: NewOrg, events: AuditEvent[]): Promise<void> {
+    if (this.store.settings.has(input.org.id)) throw new AppError('CONFLICT', `org ${input.org.id} already exists`);
+    const { firstUser, ...settings } = input;
+    this.store.settings.set(input.org.id, clone({ ...settings, version: '1' }));
+    this.store.users.set(userKey(firstUser.orgId, firstUser.email), clone(firstUser));
+    this.store.audit.push(...events.map(clone));
+  }
+
+  async apply(orgId: string, change: SettingsChange, events: AuditEvent[], options: { ifVersion?: string } = {}): Promise<string> {
+    const current = this.store.settings.get(orgId);
+    if (!current) throw new AppError('ORG_NOT_FOUND', `org ${orgId} does not exist`);
+    if (options.ifVersion !== undefined && options.ifVersion !== current.version) {
+      throw new AppError('PRECONDITION_FAILED', 'the settings changed since they were read: read them again and retry');
+    }
+    const taken = (change.claimDomains ?? []).filter((domain) => {
+      const owner = this.store.domains.get(domain);
+      return owner !== undefined && owner !== orgId;
+    });
+    if (taken.length > 0) throw new AppError('CONFLICT', `domains: ${taken.join(', ')} already belongs to another org`);
+    const next = clone(current);
+    if (change.sso) next.sso = clone(change.sso);
+    if (change.provisioning) next.provisioning = clone(change.provisioning);
+    if (change.roleMappings) next.roleMappings = clone(change.roleMappings);
+    const upsert = <T extends { id: string }>(list: T[], put: T[] = [], remove: string[] = []) =>
+      [...list.filter((item) => !remove.includes(item.id) && !put.some((p) => p.id === item.id)), ...clone(put)];
+    next.roles = upsert(next.roles, change.putRoles, change.deleteRoleIds);
+    next.groups = upsert(next.groups, change.putGroups, change.deleteGroupIds);
+    next.version = String(Number(current.version) + 1);
+    for (const domain of change.releaseDomains ?? []) if (this.store.domains.get(domain) === orgId) this.store.domains.delete(domain);
+    for (const domain of change.claimDomains ?? []) this.store.domains.set(domain, orgId);
+    this.store.settings.set(orgId, next);
+    this.store.audit.push(...events.map(clone));
+    return next.version;
+  }
+
+  async orgForDomain(domain: string): Promise<string | undefined> {
+    return this.store.domains.get(domain);
+  }
+}
+
+/** The three repositories over one fresh in-memory store. */
+export function createMemoryRepositories(clock: Clock) {
+  const store = new MemoryStore(clock);
+  return {
+    store,
+    settings: new MemorySettingsRepository(store),
+    users: new MemoryUserRepository(store),
+    audit: new MemoryAuditRepository(store),
+  };
+}
