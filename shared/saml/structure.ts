@@ -124,6 +124,8 @@ export function parseSamlResponseXml(xml: string): Document {
       case NODE.comment:
         throw malformed('it contains an XML comment');
       case NODE.processingInstruction:
+        // xmldom reports the XML declaration as one; the lexical check allowed only a leading one.
+        if (node.nodeName === 'xml' && node.parentNode === doc && node === doc.firstChild) continue;
         throw malformed('it contains an XML processing instruction');
       case NODE.cdata:
         throw malformed('it contains a CDATA section');

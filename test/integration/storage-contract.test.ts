@@ -1,0 +1,256 @@
+/**
+ * One contract for the storage ports, run against the DynamoDB adapters (on DynamoDB
+ * Local) and the in-memory adapters, so both keep the same semantics.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../shared/audit/model.js';
+import { fixedClock } from '../../shared/clock.js';
+import { AppError } from '../../shared/errors.js';
+import { BUILT_IN_ROLES, DEFAULT_GROUP, defaultProvisioningSettings, defaultSsoSettings } from '../../shared/settings/model.js';
+import { DynamoAuditRepository, DynamoSettingsRepository, DynamoUserRepository } from '../../shared/storage/dynamo.js';
+import { createMemoryRepositories } from '../../shared/storage/memory.js';
+import { CommitConflict, type AuditRepository, type NewOrg, type SettingsRepository, type UserRepository } from '../../shared/storage/ports.js';
+import type { User } from '../../shared/users/model.js';
+import { useTestTables } from '../support/dynamodb.js';
+
+interface Repositories {
+  settings: SettingsRepository;
+  users: UserRepository;
+  audit: AuditRepository;
+}
+
+const clock = fixedClock('2026-01-01T00:00:00Z');
+let n = 0;
+const id = (prefix: string) => `${prefix}-${++n}`;
+
+function user(orgId: string, email: string, extra: Partial<User> = {}): User {
+  return {
+    id: id('user'),
+    orgId,
+    email,
+    status: 'active',
+    provisionedBy: 'jit',
+    jitProvisioned: true,
+    assignments: [{ groupId: 'default', roleId: 'regular-user' }],
+    createdAt: clock.now().toISOString(),
+    updatedAt: clock.now().toISOString(),
+    ...extra,
+  };
+}
+
+function event(orgId: string, type: AuditEvent['type'], at = clock.now()): AuditEvent {
+  return { id: id('evt'), orgId, at: at.toISOString(), type, outcome: 'success', actor: { type: 'cli', id: 'test' }, details: {} };
+}
+
+function newOrg(orgId: string): NewOrg {
+  return {
+    org: { id: orgId, name: `Org ${orgId}`, createdAt: clock.now().toISOString() },
+    sso: defaultSsoSettings(),
+    provisioning: defaultProvisioningSettings(),
+    roles: [...BUILT_IN_ROLES],
+    groups: [DEFAULT_GROUP],
+    roleMappings: [{ id: 'm1', roleId: 'account-admin', groupIds: ['default'] }],
+    firstUser: user(orgId, `admin@${orgId}.test`, { provisionedBy: 'manual', jitProvisioned: false }),
+  };
+}
+
+const adapters: [string, () => Promise<Repositories>][] = [
+  [
+    'DynamoDB',
+    async () => {
+      const { client, names } = await useTestTables();
+      const options = { client, tables: names, clock };
+      return { settings: new DynamoSettingsRepository(options), users: new DynamoUserRepository(options), audit: new DynamoAuditRepository(options) };
+    },
+  ],
+  ['in-memory', async () => createMemoryRepositories(clock)],
+];
+
+describe.each(adapters)('storage contract: %s', (_name, make) => {
+  let repos: Repositories;
+  let orgId: string;
+
+  beforeEach(async () => {
+    repos = await make();
+    orgId = id('org');
+    clock.set('2026-01-01T00:00:00Z');
+  });
+
+  describe('settings', () => {
+    it('returns everything a login needs for a created org, and nothing for an unknown one', async () => {
+      const input = newOrg(orgId);
+      await repos.settings.createOrg(input, [event(orgId, 'org.created')]);
+
+      const loaded = await repos.settings.load(orgId);
+
+      expect(loaded).toMatchObject({ org: input.org, sso: input.sso, provisioning: input.provisioning, version: '1' });
+      expect(loaded?.roles.map((role) => role.id).sort()).toEqual(['account-admin', 'organization-admin', 'regular-user']);
+      expect(loaded?.groups).toEqual([DEFAULT_GROUP]);
+      expect(loaded?.roleMappings).toEqual(input.roleMappings);
+      expect(await repos.settings.load('no-such-org')).toBeUndefined();
+      expect(await repos.users.findByEmail(orgId, input.firstUser.email)).toEqual(input.firstUser);
+    });
+
+    it('refuses to create an org whose id is taken', async () => {
+      await repos.settings.createOrg(newOrg(orgId), []);
+
+      await expect(repos.settings.createOrg(newOrg(orgId), [])).rejects.toMatchObject({ code: 'CONFLICT' });
+    });
+
+    it('applies a change atomically, bumps the version and replaces the role mappings', async () => {
+      await repos.settings.createOrg(newOrg(orgId), []);
+      const sso = { ...defaultSsoSettings(), enabled: true, forceSso: true };
+
+      const version = await repos.settings.apply(orgId, { sso, roleMappings: [{ id: 'm2', roleId: 'regular-user', groupIds: ['default'], idpValue: 'Staff' }] }, [
+        event(orgId, 'settings.sso.updated'),
+      ]);
+
+      const loaded = await repos.settings.load(orgId);
+      expect(version).toBe('2');
+      expect(loaded?.version).toBe('2');
+      expect(loaded?.sso).toEqual(sso);
+      expect(loaded?.roleMappings).toEqual([{ id: 'm2', roleId: 'regular-user', groupIds: ['default'], idpValue: 'Staff' }]);
+      expect((await repos.audit.list(orgId, { limit: 10 })).items.map((e) => e.type)).toContain('settings.sso.updated');
+    });
+
+    it('refuses a change made against a stale version and writes nothing', async () => {
+      await repos.settings.createOrg(newOrg(orgId), []);
+      await repos.settings.apply(orgId, { putGroups: [{ id: 'g1', name: 'One', isDefault: false }] }, []);
+
+      const stale = repos.settings.apply(orgId, { putGroups: [{ id: 'g2', name: 'Two', isDefault: false }] }, [], { ifVersion: '1' });
+
+      await expect(stale).rejects.toMatchObject({ code: 'PRECONDITION_FAILED' });
+      expect((await repos.settings.load(orgId))?.groups.map((group) => group.id).sort()).toEqual(['default', 'g1']);
+    });
+
+    it('gives an email domain to at most one org', async () => {
+      const other = id('org');
+      await repos.settings.createOrg(newOrg(orgId), []);
+      await repos.settings.createOrg(newOrg(other), []);
+      await repos.settings.apply(orgId, { claimDomains: ['acme.test'] }, []);
+
+      const stolen = repos.settings.apply(other, { claimDomains: ['acme.test'] }, []);
+
+      await expect(stolen).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await repos.settings.orgForDomain('acme.test')).toBe(orgId);
+      await repos.settings.apply(orgId, { releaseDomains: ['acme.test'] }, []);
+      expect(await repos.settings.orgForDomain('acme.test')).toBeUndefined();
+    });
+  });
+
+  describe('users and the login transaction', () => {
+    it('creates a user with its events and finds it by email and by id', async () => {
+      const created = user(orgId, 'ada@acme.test');
+
+      await repos.users.commitLogin({ kind: 'create', user: created, events: [event(orgId, 'login.succeeded'), event(orgId, 'user.jit_created')] });
+
+      expect(await repos.users.findByEmail(orgId, 'ada@acme.test')).toEqual(created);
+      expect(await repos.users.findById(orgId, created.id)).toEqual(created);
+      expect(await repos.users.findById('another-org', created.id)).toBeUndefined();
+      expect((await repos.audit.list(orgId, { limit: 10 })).items).toHaveLength(2);
+    });
+
+    it('refuses a second creation of the same email and writes none of its events', async () => {
+      await repos.users.commitLogin({ kind: 'create', user: user(orgId, 'ada@acme.test'), events: [] });
+
+      const second = repos.users.commitLogin({ kind: 'create', user: user(orgId, 'ada@acme.test'), events: [event(orgId, 'user.jit_created')] });
+
+      await expect(second).rejects.toEqual(new CommitConflict('user-exists'));
+      expect((await repos.audit.list(orgId, { limit: 10 })).items).toHaveLength(0);
+    });
+
+    it('updates only the login-managed fields, and replaces assignments only when asked', async () => {
+      const created = user(orgId, 'ada@acme.test', { firstName: 'Ada' });
+      await repos.users.commitLogin({ kind: 'create', user: created, events: [] });
+
+      await repos.users.commitLogin({
+        kind: 'update',
+        user: { ...created, firstName: 'Augusta', assignments: [{ groupId: 'default', roleId: 'account-admin' }], lastLoginAt: '2026-01-02T00:00:00.000Z' },
+        events: [],
+      });
+
+      expect(await repos.users.findByEmail(orgId, 'ada@acme.test')).toMatchObject({ firstName: 'Augusta', assignments: created.assignments, lastLoginAt: '2026-01-02T00:00:00.000Z' });
+      await repos.users.commitLogin({ kind: 'update', user: { ...created, assignments: [{ groupId: 'default', roleId: 'account-admin' }] }, replaceAssignments: true, events: [] });
+      expect((await repos.users.findByEmail(orgId, 'ada@acme.test'))?.assignments).toEqual([{ groupId: 'default', roleId: 'account-admin' }]);
+    });
+
+    it('refuses to update a user who was blocked or does not exist', async () => {
+      const blocked = user(orgId, 'bob@acme.test', { status: 'blocked' });
+      await repos.users.commitLogin({ kind: 'create', user: blocked, events: [] });
+
+      await expect(repos.users.commitLogin({ kind: 'update', user: { ...blocked, status: 'active' }, events: [] })).rejects.toEqual(
+        new CommitConflict('user-changed'),
+      );
+      await expect(repos.users.commitLogin({ kind: 'update', user: user(orgId, 'ghost@acme.test'), events: [] })).rejects.toEqual(
+        new CommitConflict('user-changed'),
+      );
+      expect((await repos.users.findByEmail(orgId, 'bob@acme.test'))?.status).toBe('blocked');
+    });
+
+    it('accepts an assertion id once, and refuses it again until the marker expires', async () => {
+      const replay = { orgId, id: 'assertion-1', expiresAt: new Date('2026-01-01T00:05:00Z') };
+      const ada = user(orgId, 'ada@acme.test');
+      await repos.users.commitLogin({ kind: 'create', user: ada, events: [], replay });
+
+      const again = repos.users.commitLogin({ kind: 'update', user: ada, events: [event(orgId, 'login.succeeded')], replay });
+
+      await expect(again).rejects.toEqual(new CommitConflict('replayed'));
+      expect((await repos.audit.list(orgId, { limit: 10 })).items).toHaveLength(0);
+      clock.set('2026-01-01T00:06:00Z');
+      await expect(repos.users.commitLogin({ kind: 'update', user: ada, events: [], replay })).resolves.toBeUndefined();
+    });
+
+    it('keeps the same assertion id of another org apart', async () => {
+      const expiresAt = new Date('2026-01-01T00:05:00Z');
+      await repos.users.commitLogin({ kind: 'create', user: user(orgId, 'ada@acme.test'), events: [], replay: { orgId, id: 'a', expiresAt } });
+
+      const other = id('org');
+      const elsewhere = repos.users.commitLogin({ kind: 'create', user: user(other, 'ada@acme.test'), events: [], replay: { orgId: other, id: 'a', expiresAt } });
+
+      await expect(elsewhere).resolves.toBeUndefined();
+    });
+
+    it('lists users a page at a time, filtered by jit and email', async () => {
+      for (const email of ['a@x.test', 'b@x.test', 'c@x.test']) await repos.users.commitLogin({ kind: 'create', user: user(orgId, email), events: [] });
+      await repos.users.commitLogin({ kind: 'create', user: user(orgId, 'm@x.test', { jitProvisioned: false, provisionedBy: 'manual' }), events: [] });
+
+      const first = await repos.users.list(orgId, { jit: true, limit: 2 });
+      const second = await repos.users.list(orgId, { jit: true, limit: 2, cursor: first.cursor });
+
+      expect(first.items.map((u) => u.email)).toEqual(['a@x.test', 'b@x.test']);
+      expect(second.items.map((u) => u.email)).toEqual(['c@x.test']);
+      expect((await repos.users.list(orgId, { email: 'm@x.test', limit: 10 })).items.map((u) => u.email)).toEqual(['m@x.test']);
+      expect((await repos.users.list(orgId, { jit: false, limit: 10 })).items.map((u) => u.email)).toEqual(['m@x.test']);
+    });
+
+    it('refuses a cursor that is not one it returned', async () => {
+      await expect(repos.users.list(orgId, { limit: 2, cursor: 'not-a-cursor!' })).rejects.toBeInstanceOf(AppError);
+    });
+
+    it('finds the orgs in which an email has a user', async () => {
+      const other = id('org');
+      await repos.users.commitLogin({ kind: 'create', user: user(orgId, 'ada@acme.test'), events: [] });
+      await repos.users.commitLogin({ kind: 'create', user: user(other, 'ada@acme.test'), events: [] });
+
+      const orgs = await repos.users.orgsForEmail('ada@acme.test');
+
+      expect(orgs.sort()).toEqual([orgId, other].sort());
+    });
+  });
+
+  describe('audit', () => {
+    it('lists events newest first, by type, a page at a time', async () => {
+      for (let minute = 0; minute < 5; minute += 1) {
+        await repos.audit.record(event(orgId, minute % 2 ? 'login.failed' : 'login.succeeded', new Date(Date.UTC(2026, 0, 1, 0, minute))));
+      }
+
+      const first = await repos.audit.list(orgId, { limit: 2 });
+      const rest = await repos.audit.list(orgId, { limit: 10, cursor: first.cursor });
+      const failed = await repos.audit.list(orgId, { type: 'login.failed', limit: 10 });
+
+      expect(first.items.map((e) => e.at)).toEqual(['2026-01-01T00:04:00.000Z', '2026-01-01T00:03:00.000Z']);
+      expect(rest.items.map((e) => e.at)).toEqual(['2026-01-01T00:02:00.000Z', '2026-01-01T00:01:00.000Z', '2026-01-01T00:00:00.000Z']);
+      expect(failed.items.map((e) => e.at)).toEqual(['2026-01-01T00:03:00.000Z', '2026-01-01T00:01:00.000Z']);
+    });
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The service as the tests drive it: every handler behind the local HTTP server (the
+ * same API Gateway v2 events Lambda gets), on fresh DynamoDB Local tables, with a clock
+ * the test sets. `createSamlOrg` configures an org through the settings domain
+ * functions, with a test IdP whose keys are made at test time.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createRuntime, type Runtime } from '../../functions/runtime.js';
+import { ROUTES } from '../../functions/routes.js';
+import { createHandlers } from '../../local/handlers.js';
+import { createLocalServer, listenLocalServer, type HttpLambdaHandler } from '../../local/http-server.js';
+import { createSamlIdpKeys, type SamlIdpKeys } from '../../local/saml-idp.js';
+import { fixedClock } from '../../shared/clock.js';
+import { staticKeySource } from '../../shared/sessions/key-sources.js';
+import { createOrg } from '../../shared/settings/orgs.js';
+import { addRoleMapping, updateProvisioningSettings, updateSsoSettings } from '../../shared/settings/settings-service.js';
+import { orgUrls, type OrgUrls } from '../../shared/settings/urls.js';
+import { useTestTables, type TestTables } from './dynamodb.js';
+
+export interface TestService {
+  baseUrl: string;
+  rt: Runtime;
+  clock: ReturnType<typeof fixedClock>;
+  db: TestTables;
+  close(): Promise<void>;
+}
+
+let orgCounter = 0;
+
+export async function startTestService(): Promise<TestService> {
+  const db = await useTestTables();
+  const clock = fixedClock(new Date());
+  const handlers: Record<string, HttpLambdaHandler> = {};
+  const server = createLocalServer({ routes: ROUTES, handlers });
+  const { url, close } = await listenLocalServer(server);
+  const rt = createRuntime(
+    {
+      baseUrl: url,
+      tables: db.names,
+      dynamodbEndpoint: db.endpoint,
+      sessionKeys: { kind: 'none' },
+      sessionTtlSeconds: 8 * 3600,
+    },
+    {
+      clock,
+      dynamo: db.client,
+      sessionKeys: staticKeySource('test-session-secret-that-is-long-enough-0123456789'),
+      logger: new Logger({ serviceName: 'sso-jit-test', logLevel: 'SILENT' }),
+    },
+  );
+  Object.assign(handlers, createHandlers(rt));
+  return { baseUrl: url, rt, clock, db, close };
+}
+
+export interface SamlOrgOptions {
+  idp?: SamlIdpKeys;
+  sso?: Record<string, unknown>;
+  saml?: Record<string, unknown>;
+  provisioning?: Record<string, unknown>;
+  roleMappings?: Record<string, unknown>[];
+}
+
+export interface SamlOrg {
+  orgId: string;
+  adminEmail: string;
+  idp: SamlIdpKeys;
+  urls: OrgUrls;
+}
+
+const cli = { type: 'cli', id: 'test' } as const;
+
+/** Creates an org with SAML SSO and JIT on (roles from the IdP's `groups` attribute by default). */
+export async function createSamlOrg(service: TestService, options: SamlOrgOptions = {}): Promise<SamlOrg> {
+  const orgId = `org-${process.pid}-${++orgCounter}`;
+  const adminEmail = `admin@${orgId}.test`;
+  const idp = options.idp ?? (await createSamlIdpKeys(`https://idp.example.com/${orgId}`));
+  const { rt } = service;
+  await createOrg(rt, { orgId, name: `Org ${orgId}`, adminEmail }, cli);
+  await updateSsoSettings(
+    rt,
+    orgId,
+    { enabled: true, protocol: 'saml', ...options.sso, saml: { idpEntityId: idp.entityId, certificates: [idp.certificatePem], ...options.saml } },
+    cli,
+  );
+  for (const mapping of options.roleMappings ?? [{ roleId: 'account-admin', groupIds: ['default'], idpValue: 'Admins' }]) {
+    await addRoleMapping(rt, orgId, mapping, cli);
+  }
+  await updateProvisioningSettings(
+    rt,
+    orgId,
+    { method: 'jit', jit: { roleSource: 'idp', roleAttribute: 'groups', onNoRoleMatch: 'deny' }, ...options.provisioning },
+    cli,
+  );
+  return { orgId, adminEmail, idp, urls: orgUrls(service.baseUrl, orgId) };
+}
+
+/** POSTs a SAMLResponse (and RelayState) as a browser form would, without following the redirect. */
+export function postAcs(service: TestService, orgId: string, fields: Record<string, string>, headers: Record<string, string> = { accept: 'application/json' }) {
+  return fetch(`${service.baseUrl}/sso/${orgId}/saml/acs`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+/** The session cookie's value from a response's Set-Cookie. */
+export function sessionCookieOf(response: Response): string | undefined {
+  const cookie = response.headers.getSetCookie().find((value) => value.startsWith('session='));
+  return cookie?.slice('session='.length).split(';')[0];
+}
