@@ -94,20 +94,21 @@ export function verifySignedAssertion(xml: string, config: SamlifyConfig, keyInf
       failures.push(error instanceof Error ? error.message : String(error));
     }
   }
-  throw signatureError(failures, config.certificates.length);
+  throw signatureError(failures, config);
 }
 
-function signatureError(failures: string[], certificateCount: number): LoginError {
+function signatureError(failures: string[], config: SamlifyConfig): LoginError {
   const unknownCertificate = failures.some((failure) => failure.includes('ERROR_UNMATCH_CERTIFICATE_DECLARATION_IN_METADATA'));
   const message = unknownCertificate
     ? "The SAML response is signed with a certificate that is not configured for this organization. Ask your administrator to add the identity provider's current signing certificate to the SSO settings."
     : "The signature of the SAML response could not be verified with the certificates configured for this organization. Ask your administrator to check the identity provider's signing certificate in the SSO settings.";
   return new LoginError('SIGNATURE_INVALID', message, {
     details: {
+      issuer: config.idpEntityId,
       reason: unknownCertificate ? 'signed by a certificate that is not configured' : 'signature does not verify',
-      certificatesTried: certificateCount,
-      // samlify and xml-crypto errors are short codes; cut long ones (they may quote a signature value).
-      verifierErrors: failures.map((failure) => failure.slice(0, 120)),
+      certificatesTried: config.certificates.length,
+      // samlify's errors are short codes; xml-crypto's quote the signature value, which helps nobody.
+      verifierErrors: failures.map((failure) => failure.replace(/the signature value \S+/, 'the signature value').slice(0, 120)),
     },
   });
 }

@@ -76,19 +76,19 @@ function assertLexicallySafe(xml: string): void {
 }
 
 function parseXml(xml: string): Document {
+  // xmldom wraps whatever onError throws; keep the first report and stop at any level.
+  let problem: string | undefined;
   const parser = new DOMParser({
     onError: (level, message) => {
-      throw malformed('it is not well-formed XML', { parserLevel: level, parserMessage: String(message).slice(0, 200) });
+      problem ??= `${level}: ${String(message)}`;
+      throw new Error(problem);
     },
   });
   try {
     return parser.parseFromString(xml, 'text/xml');
   } catch (error) {
-    if (error instanceof LoginError) throw error;
-    // onError's LoginError arrives wrapped in a ParseError.
-    const cause = (error as { cause?: unknown }).cause;
-    if (cause instanceof LoginError) throw cause;
-    throw malformed('it is not well-formed XML', { parserMessage: String((error as Error).message ?? error).slice(0, 200) });
+    const parserMessage = problem ?? (error instanceof Error ? error.message : String(error));
+    throw malformed('it is not well-formed XML', { parserMessage: parserMessage.slice(0, 200) });
   }
 }
 

@@ -107,6 +107,18 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
   // 5. From here on the assertion is read from the signed content only. The document's
   // Assertion is structurally the only one; it must say the same thing.
   const assertion = parseVerifiedAssertionXml(signedAssertionXml);
+  // samlify stops at the first signature that verifies, the Response's first. When both
+  // are present and the Response's did not verify, it falls back to the Assertion's: the
+  // envelope was altered. The two paths are told apart by what comes back: the Response's
+  // signed content still holds the Assertion's Signature, the Assertion's own (enveloped)
+  // signed content never does.
+  if (responseSignature !== undefined && assertionSignature !== undefined && firstChildElement(assertion, NS.dsig, 'Signature') === undefined) {
+    throw new LoginError(
+      'SIGNATURE_INVALID',
+      "The signature of the SAML response does not verify: the response was altered after the identity provider signed it. Ask your administrator to check the identity provider's signing settings.",
+      { details: { ...context, reason: 'Response signature does not verify' } },
+    );
+  }
   const subject = readSubject(assertion, context);
   const documentSubject = readSubject(documentAssertion, context);
   if (attr(assertion, 'ID') !== attr(documentAssertion, 'ID') || subject.rawNameId !== documentSubject.rawNameId) {

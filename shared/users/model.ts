@@ -41,6 +41,18 @@ export const isEmailAddress = (value: string): boolean => value.length <= 320 &&
 
 /** The public shape of a user (API.md "User"), with `orgId` for `/me`. */
 export function toUserView(user: User): Record<string, unknown> {
-  const { orgId: _orgId, ...view } = user;
-  return view;
+  return {
+    id: user.id,
+    email: user.email,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    status: user.status,
+    provisionedBy: user.provisionedBy,
+    jitProvisioned: user.jitProvisioned,
+    assignments: user.assignments.map(({ groupId, roleId }) => ({ groupId, roleId })),
+    idpSubject: user.idpSubject,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+    lastLoginAt: user.lastLoginAt,
+  };
 }

@@ -83,7 +83,7 @@ describe('validateSamlResponse refuses signature wrapping of an assertion-signed
     const wrapped = replaceOnce(xml, signed, `${evil}`).replace(/(<\/saml:Issuer>)/, `$1<samlp:Extensions>${signed}</samlp:Extensions>`);
 
     const error = await expectRefusal(validate(idp, wrapped), 'SAML_MALFORMED');
-    expect(error.details.reason).toMatch(/same ID|more than one Assertion/);
+    expect(error.details.reason).toMatch(/same ID|more than one Assertion|Signature in an unexpected place/);
   });
 
   it('refuses an evil assertion carrying the copied signature of an assertion that is no longer there', async () => {

@@ -73,6 +73,14 @@ describe('validateSamlResponse refuses responses that are not signed by the conf
     await expectRefusal(validate(idp, tampered), 'SIGNATURE_INVALID');
   });
 
+  it('refuses a both-signed response whose envelope was changed after signing', async () => {
+    const xml = signedXml(idp, { inResponseTo: undefined }, 'both');
+    const tampered = replaceOnce(xml, 'Destination="https://sso.example.test/sso/acme/saml/acs">', 'Destination="https://sso.example.test/sso/acme/saml/acs" InResponseTo="_forged">');
+
+    const error = await expectRefusal(validate(idp, tampered), 'SIGNATURE_INVALID');
+    expect(error.details.reason).toBe('Response signature does not verify');
+  });
+
   it('refuses a signature whose reference points at another element than the one it signs', async () => {
     const xml = signedXml(idp);
     const retargeted = replaceOnce(xml, /<ds:Reference URI="#[^"]+">/, '<ds:Reference URI="">');

@@ -1,0 +1,103 @@
+/**
+ * A development SAML IdP, served by `npm start` only (never deployed): a page where you
+ * pick an email, names and role values, then sign in through the real ACS with a
+ * response this page signs with its own key. The org trusts that key like any IdP's.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { escapeHtml, page } from '../functions/http/responses.js';
+import type { ExtraRoute } from './http-server.js';
+import { buildSignedLoginResponse, NAMEID_EMAIL, NAMEID_PERSISTENT, type SamlIdpKeys } from './saml-idp.js';
+import { orgUrls } from '../shared/settings/urls.js';
+
+export interface DevIdpOptions {
+  baseUrl: string;
+  /** The IdP's keys per org id it serves. */
+  idps: ReadonlyMap<string, SamlIdpKeys>;
+  /** Role values offered in the form (the demo org's mapping keys). */
+  roleValues: (orgId: string) => Promise<string[]>;
+  roleAttribute: string;
+}
+
+export const devIdpPath = (orgId: string) => `/dev/idp/${encodeURIComponent(orgId)}`;
+export const devIdpEntityId = (baseUrl: string, orgId: string) => `${baseUrl}${devIdpPath(orgId)}`;
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+export function devIdpRoutes(options: DevIdpOptions): ExtraRoute[] {
+  const idpFor = (orgId: string) => options.idps.get(orgId);
+  return [
+    {
+      method: 'GET',
+      path: '/dev/idp/{orgId}',
+      handler: async (req, res, { orgId = '' }) => {
+        if (!idpFor(orgId)) return send(res, 404, page('No development IdP', `<p>No development IdP serves org <code>${escapeHtml(orgId)}</code>.</p>`));
+        const query = new URL(req.url ?? '/', options.baseUrl).searchParams;
+        const roles = await options.roleValues(orgId);
+        const checkboxes = roles
+          .map((role, i) => `<label><input type="checkbox" name="role" value="${escapeHtml(role)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(role)}</label><br>`)
+          .join('');
+        send(
+          res,
+          200,
+          page(
+            'Development IdP',
+            `<h1>Development IdP for <code>${escapeHtml(orgId)}</code></h1>
+<p>Local only. Signs a SAML response with this IdP's key and posts it to the real ACS.</p>
+<form method="post">
+<input type="hidden" name="relayState" value="${escapeHtml(query.get('RelayState') ?? '')}">
+<p><label>Email<br><input name="email" type="email" required value="ada@demo.example"></label></p>
+<p><label>First name<br><input name="firstName" value="Ada"></label></p>
+<p><label>Last name<br><input name="lastName" value="Lovelace"></label></p>
+<p><label>Persistent subject (optional)<br><input name="subject" placeholder="e.g. 00u-ada"></label></p>
+<fieldset><legend>Role values sent as <code>${escapeHtml(options.roleAttribute)}</code></legend>${checkboxes}
+<label>Other value <input name="role"></label></fieldset>
+<p><button type="submit">Sign in</button></p>
+</form>`,
+          ),
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: '/dev/idp/{orgId}',
+      handler: async (req, res, { orgId = '' }) => {
+        const idp = idpFor(orgId);
+        if (!idp) return send(res, 404, page('No development IdP', '<p>Unknown org.</p>'));
+        const form = await readForm(req);
+        const email = form.get('email') ?? '';
+        const subject = form.get('subject')?.trim();
+        const urls = orgUrls(options.baseUrl, orgId);
+        const samlResponse = buildSignedLoginResponse({
+          idp,
+          spEntityId: urls.spEntityId,
+          acsUrl: urls.acsUrl,
+          nameId: subject || email,
+          nameIdFormat: subject ? NAMEID_PERSISTENT : NAMEID_EMAIL,
+          attributes: {
+            emailAddress: email,
+            firstName: form.get('firstName') ?? '',
+            lastName: form.get('lastName') ?? '',
+            [options.roleAttribute]: form.getAll('role').filter((role) => role !== ''),
+          },
+        });
+        const relayState = form.get('relayState');
+        send(
+          res,
+          200,
+          `<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="${escapeHtml(urls.acsUrl)}">
+<input type="hidden" name="SAMLResponse" value="${escapeHtml(samlResponse)}">${relayState ? `<input type="hidden" name="RelayState" value="${escapeHtml(relayState)}">` : ''}
+<noscript><button type="submit">Continue</button></noscript></form></body></html>`,
+        );
+      },
+    },
+  ];
+}
