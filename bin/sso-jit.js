@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `npx sso-jit …`: runs the TypeScript CLI through tsx (a devDependency of the checkout).
+// `npx sso-jit …`: runs the TypeScript CLI (bin/cli.ts) through tsx, a devDependency of the checkout.
 import { register } from 'tsx/esm/api';
 
 register();
-process.env.SSO_JIT_CLI = '1';
-await import('./sso-jit.ts');
+const { run } = await import('./cli.ts');
+await run(process.argv.slice(2));

@@ -12,7 +12,7 @@ import type { Document, Element } from '@xmldom/xmldom';
 import { LoginError, type ErrorDetails } from '../errors.js';
 import { assertAllowedAlgorithms } from './algorithms.js';
 import { verifySignedAssertion } from './samlify.js';
-import { decodeSamlResponse, malformed, parseSamlResponseXml, parseVerifiedAssertionXml } from './structure.js';
+import { decodeSamlResponse, isDateTime, malformed, parseSamlResponseXml, parseVerifiedAssertionXml } from './structure.js';
 import { BEARER_METHOD, NS, STATUS_SUCCESS, attr, certificateBody, childElements, descendantElements, firstChildElement, textOnly } from './xml.js';
 
 export { MAX_SAML_RESPONSE_BYTES, maxSamlResponseBytes } from './structure.js';
@@ -165,6 +165,7 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
   const sessionNotOnOrAfter = authnStatement === undefined ? undefined : timeAttr(authnStatement, 'SessionNotOnOrAfter');
   if (sessionNotOnOrAfter !== undefined) assertTimeWindow('AuthnStatement', undefined, sessionNotOnOrAfter, now, skewMs, context);
 
+  const sessionIndex = authnStatement === undefined ? undefined : attr(authnStatement, 'SessionIndex');
   const attributes = readAttributes(assertion);
   return {
     issuer,
@@ -173,9 +174,7 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
     ...(confirmation.inResponseTo === undefined ? {} : { inResponseTo: confirmation.inResponseTo }),
     nameId: subject.nameId,
     ...(subject.nameIdFormat === undefined ? {} : { nameIdFormat: subject.nameIdFormat }),
-    ...(authnStatement !== undefined && attr(authnStatement, 'SessionIndex') !== undefined
-      ? { sessionIndex: attr(authnStatement, 'SessionIndex')! }
-      : {}),
+    ...(sessionIndex === undefined ? {} : { sessionIndex }),
     notOnOrAfter: new Date(Math.min(conditions.notOnOrAfter, confirmation.notOnOrAfter) + skewMs),
     attributes,
     attributeNames: [...attributes.keys()],
@@ -417,10 +416,12 @@ function destinationMismatch(where: 'Destination' | 'Recipient', expected: strin
   );
 }
 
-/** Times were checked for format by the structural guard; absent stays undefined. */
+/** An xs:dateTime attribute as epoch milliseconds; absent stays undefined. */
 function timeAttr(element: Element, name: string): number | undefined {
   const value = attr(element, name);
-  return value === undefined ? undefined : Date.parse(value);
+  if (value === undefined) return undefined;
+  if (!isDateTime(value)) throw malformed(`the ${name} time is not a valid date and time`, { received: value });
+  return Date.parse(value);
 }
 
 function requiredId(element: Element, name: string): string {

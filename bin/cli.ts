@@ -62,17 +62,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   throw new UsageError(command ? `unknown command: ${argv.join(' ')}` : 'no command given');
 }
 
-const isEntryPoint = process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\.js$/, '.ts'));
-if (isEntryPoint || process.env.SSO_JIT_CLI === '1') {
-  main(process.argv.slice(2)).then(
-    (output) => {
-      process.stdout.write(`${output}\n`);
-    },
-    (error: unknown) => {
-      if (error instanceof UsageError) process.stderr.write(`sso-jit: ${error.message}\n${USAGE}\n`);
-      else if (error instanceof AppError) process.stderr.write(`sso-jit: ${error.code}: ${error.message}\n`);
-      else process.stderr.write(`sso-jit: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = error instanceof UsageError ? 2 : 1;
-    },
-  );
+/** Runs the command line and sets the exit code: 0 ok, 1 refused or failed, 2 usage. */
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.stdout.write(`${await main(argv)}\n`);
+  } catch (error) {
+    if (error instanceof UsageError) process.stderr.write(`sso-jit: ${error.message}\n${USAGE}\n`);
+    else if (error instanceof AppError) process.stderr.write(`sso-jit: ${error.code}: ${error.message}\n`);
+    else process.stderr.write(`sso-jit: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  }
 }

@@ -1,0 +1,90 @@
+/**
+ * The `sso-jit` command line against DynamoDB Local: `org create` and `token`, and a
+ * token it prints being accepted by a server that shares the checkout's key file.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../bin/cli.js';
+import { createRuntime } from '../../functions/runtime.js';
+import { readConfig } from '../../shared/config.js';
+import { localStackEnv } from '../../local/local-config.js';
+import { useTestTables, type TestTables } from '../support/dynamodb.js';
+
+let db: TestTables;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  db = await useTestTables();
+  env = {
+    PATH: process.env.PATH,
+    DYNAMODB_ENDPOINT: db.endpoint,
+    TABLE_PREFIX: db.names.users.replace(/-users$/, ''),
+    SESSION_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'sso-jit-cli-')), 'session-keys.json'),
+    BASE_URL: 'http://localhost:3999',
+  };
+});
+
+/** The server side of the same checkout: same tables, same key file. */
+const server = () => createRuntime(readConfig(localStackEnv(env, db.endpoint)));
+
+describe('sso-jit org create', () => {
+  it('creates the org, its default group, the built-in roles and the first admin', async () => {
+    const output = await main(['org', 'create', '--org', 'acme', '--name', 'Acme', '--admin-email', 'Root@Acme.test'], env);
+
+    const { orgId, adminUserId } = JSON.parse(output) as { orgId: string; adminUserId: string };
+    const rt = server();
+    const settings = await rt.settingsRepository.load('acme');
+    expect(orgId).toBe('acme');
+    expect(settings?.groups).toEqual([{ id: 'default', name: 'Default', isDefault: true }]);
+    expect(settings?.roles.map((role) => role.id).sort()).toEqual(['account-admin', 'organization-admin', 'regular-user']);
+    expect(await rt.users.findById('acme', adminUserId)).toMatchObject({
+      email: 'root@acme.test',
+      provisionedBy: 'manual',
+      jitProvisioned: false,
+      assignments: [{ groupId: 'default', roleId: 'organization-admin' }],
+    });
+  });
+
+  it('refuses an org id that is taken', async () => {
+    await main(['org', 'create', '--org', 'taken', '--name', 'One', '--admin-email', 'a@one.test'], env);
+
+    await expect(main(['org', 'create', '--org', 'taken', '--name', 'Two', '--admin-email', 'a@two.test'], env)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('refuses a malformed org id, naming the field', async () => {
+    await expect(main(['org', 'create', '--org', 'Not Valid', '--name', 'X', '--admin-email', 'a@x.test'], env)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/^orgId:/),
+    });
+  });
+});
+
+describe('sso-jit token', () => {
+  it('prints a session token the server accepts for that user', async () => {
+    await main(['org', 'create', '--org', 'tokens', '--name', 'Tokens', '--admin-email', 'admin@tokens.test'], env);
+
+    const token = await main(['token', '--org', 'tokens', '--email', 'ADMIN@tokens.test', '--ttl', '600'], env);
+
+    const claims = await server().sessions.verify(token);
+    expect(claims).toMatchObject({ org: 'tokens', email: 'admin@tokens.test' });
+    expect(claims.exp - claims.iat).toBe(600);
+  });
+
+  it('refuses a user that does not exist', async () => {
+    await expect(main(['token', '--org', 'tokens', '--email', 'nobody@tokens.test'], env)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('runs as the installed npx command and exits non-zero with usage on bad arguments', async () => {
+    const run = promisify(execFile);
+
+    const ok = await run('npx', ['sso-jit', 'org', 'create', '--org', 'npx-org', '--name', 'N', '--admin-email', 'a@n.test'], { env });
+    const bad = await run('npx', ['sso-jit', 'frobnicate'], { env }).catch((error: { code: number; stderr: string }) => error);
+
+    expect(JSON.parse(ok.stdout)).toMatchObject({ orgId: 'npx-org' });
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('usage:') });
+  });
+});
