@@ -44,12 +44,12 @@ export function malformed(reason: string, details: ErrorDetails = {}): LoginErro
 export function decodeSamlResponse(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) throw malformed('the SAMLResponse field is missing');
   // Cheap bound before any copying: base64 plus generous room for line breaks.
-  if (value.length > MAX_BASE64_CHARS * 2) throw tooLarge(value.length);
+  if (value.length > MAX_BASE64_CHARS * 2) throw tooLarge(`${value.length} characters of base64`);
   const compact = value.replace(/[\r\n\t ]/g, '');
-  if (compact.length > MAX_BASE64_CHARS) throw tooLarge(Math.floor((compact.length * 3) / 4));
+  if (compact.length > MAX_BASE64_CHARS) throw tooLarge(`about ${Math.floor((compact.length * 3) / 4)} bytes`);
   if (compact.length % 4 !== 0 || !BASE64.test(compact)) throw malformed('the SAMLResponse field is not base64');
   const bytes = Buffer.from(compact, 'base64');
-  if (bytes.length > MAX_SAML_RESPONSE_BYTES) throw tooLarge(bytes.length);
+  if (bytes.length > MAX_SAML_RESPONSE_BYTES) throw tooLarge(`${bytes.length} bytes`);
   let xml: string;
   try {
     xml = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -59,10 +59,10 @@ export function decodeSamlResponse(value: unknown): string {
   return xml;
 }
 
-const tooLarge = (received: number): LoginError =>
+const tooLarge = (received: string): LoginError =>
   malformed(`the SAMLResponse is larger than ${MAX_SAML_RESPONSE_BYTES / 1024} KiB`, {
     expected: `at most ${MAX_SAML_RESPONSE_BYTES} bytes`,
-    received: `${received} bytes`,
+    received,
   });
 
 /** Refuses, from the text alone, constructs a parser might treat differently from another. */

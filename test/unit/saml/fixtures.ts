@@ -14,6 +14,7 @@ import {
   type SignOptions,
 } from '../../../local/saml-idp.js';
 import { LoginError, type ErrorCode } from '../../../shared/errors.js';
+import { assertionOf } from '../../support/saml-edits.js';
 import { validateSamlResponse, type SamlValidationInput, type ValidatedAssertion } from '../../../shared/saml/index.js';
 
 export const IDP_ENTITY_ID = 'https://idp.acme.test/metadata';
@@ -93,26 +94,10 @@ export async function expectRefusal(validation: Promise<unknown>, code: ErrorCod
   expect.fail(`expected ${code}, but validation succeeded with ${JSON.stringify(outcome)}`);
 }
 
-// --- XML edits. The signer writes compact XML with fixed prefixes, so plain text edits are exact. ---
-
-const ASSERTION = /<saml:Assertion[\s\S]*<\/saml:Assertion>/;
-
-/** Replaces exactly one occurrence of `search` (fails the test if it is absent or repeated). */
-export function replaceOnce(xml: string, search: string | RegExp, replacement: string): string {
-  const matches = typeof search === 'string' ? xml.split(search).length - 1 : (xml.match(new RegExp(search, 'g')) ?? []).length;
-  expect(matches, `expected exactly one ${String(search)}`).toBe(1);
-  return xml.replace(search, () => replacement);
-}
-
-export function assertionOf(xml: string): string {
-  const match = ASSERTION.exec(xml);
-  expect(match).not.toBeNull();
-  return match![0];
-}
+export { assertionOf, nameIdOf, replaceOnce } from '../../support/saml-edits.js';
 
 /** An unsigned assertion for `nameId` from the same IdP, as an attacker would forge it. */
 export function evilAssertion(idp: SamlIdpKeys, nameId = 'mallory@evil.com', overrides: Partial<LoginResponseInput> = {}): string {
   return assertionOf(unsignedXml(idp, { nameId, ...overrides }));
 }
 
-export const nameIdOf = (xml: string): string => /<saml:NameID[^>]*>([^<]*)<\/saml:NameID>/.exec(xml)![1]!;

@@ -5,9 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSamlIdpKeys, type SamlIdpKeys } from '../../../local/saml-idp.js';
+import { signatureOf, withoutSignature } from '../../support/saml-edits.js';
 import { IDP_ENTITY_ID, assertionOf, evilAssertion, expectRefusal, replaceOnce, signedXml, unsignedXml, validate } from './fixtures.js';
-
-const SIGNATURE = /<ds:Signature[\s\S]*?<\/ds:Signature>/;
 
 let idp: SamlIdpKeys;
 
@@ -15,9 +14,7 @@ beforeAll(async () => {
   idp = await createSamlIdpKeys(IDP_ENTITY_ID);
 });
 
-const signatureOf = (fragment: string): string => SIGNATURE.exec(fragment)![0];
 const idOf = (fragment: string): string => / ID="([^"]+)"/.exec(fragment)![1]!;
-const withoutSignature = (fragment: string): string => fragment.replace(SIGNATURE, '');
 const afterAssertionIssuer = (assertion: string, insert: string): string =>
   assertion.replace(/(<saml:Assertion[^>]*><saml:Issuer>[^<]*<\/saml:Issuer>)/, `$1${insert}`);
 

@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DIGEST_ALGORITHMS, SIGNATURE_ALGORITHMS, createSamlIdpKeys, signLoginResponseXml, type SamlIdpKeys } from '../../../local/saml-idp.js';
+import { certificateBody } from '../../support/saml-edits.js';
 import { IDP_ENTITY_ID, expectRefusal, nameIdOf, replaceOnce, signedXml, unsignedXml, validate } from './fixtures.js';
 
 let idp: SamlIdpKeys;
@@ -14,7 +15,6 @@ beforeAll(async () => {
   [idp, attacker] = await Promise.all([createSamlIdpKeys(IDP_ENTITY_ID), createSamlIdpKeys(IDP_ENTITY_ID)]);
 });
 
-const certificateBody = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
 
 describe('validateSamlResponse refuses responses that are not signed by the configured IdP', () => {
   it('refuses an unsigned response', async () => {
