@@ -15,7 +15,8 @@ export interface RoleMappingInput {
 
 /** The match key of a mapping, or undefined when it names a role that no longer exists. */
 export function matchKey(mapping: RoleMapping, roles: readonly Role[]): string | undefined {
-  return mapping.idpValue ?? roles.find((role) => role.id === mapping.roleId)?.name;
+  const role = roles.find((candidate) => candidate.id === mapping.roleId);
+  return role && (mapping.idpValue ?? role.name);
 }
 
 const defaultAssignment = (jit: RoleMappingInput['jit']): Assignment[] => [{ groupId: jit.defaultGroupId, roleId: jit.defaultRoleId }];
