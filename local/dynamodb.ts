@@ -114,7 +114,7 @@ async function startOnce(port: number, dataDir: string | null, timeoutMs: number
       }
       if (child.exitCode !== null || child.signalCode !== null) {
         const text = output();
-        if (/BindException|Address already in use/i.test(text)) throw new PortInUseError(`Port ${port} is in use.`);
+        if (/BindException|Address already in use/i.test(text)) throw new PortInUseError(`DynamoDB Local could not listen on port ${port}: it is in use. Choose another port.`);
         const hint = /UnsupportedClassVersionError/.test(text) ? 'The installed Java is too old: ' : '';
         throw new Error(
           `DynamoDB Local exited (code ${child.exitCode ?? child.signalCode}) before answering. ${hint}Java 17 or later is needed.\n${text}`,
