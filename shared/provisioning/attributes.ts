@@ -21,7 +21,8 @@ export const ATTRIBUTE_SOURCES = {
 
 function sources(identity: AssertedIdentity, jit: JitSettings, field: 'email' | 'firstName' | 'lastName'): readonly string[] {
   const defaults = ATTRIBUTE_SOURCES[identity.protocol][field];
-  if (identity.protocol === 'oidc') return defaults;
+  // OIDC's email is the `email` claim (with `email_verified`); names follow the configuration.
+  if (identity.protocol === 'oidc' && field === 'email') return defaults;
   const configured = jit.attributes[field];
   if (configured === undefined) return defaults;
   return typeof configured === 'string' ? [configured] : configured;

@@ -28,6 +28,7 @@ import {
   type Page,
   type SettingsChange,
   type SettingsRepository,
+  type UserChange,
   type UserRepository,
 } from './ports.js';
 import { tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
@@ -178,6 +179,76 @@ export class DynamoUserRepository implements UserRepository {
       if (codes[0] === 'ConditionalCheckFailed' || codes[1] === 'ConditionalCheckFailed') {
         throw new CommitConflict(commit.kind === 'create' ? 'user-exists' : 'user-changed');
       }
+      throw error;
+    }
+  }
+
+  async update(user: Pick<User, 'orgId' | 'email' | 'id'>, change: UserChange, events: AuditEvent[]): Promise<User> {
+    const { tables } = this.options;
+    const names: Record<string, string> = { '#id': 'id' };
+    const values: Record<string, unknown> = { ':id': user.id };
+    const sets = Object.entries(change.set)
+      .filter(([, value]) => value !== undefined)
+      .map(([field, value]) => {
+        names[`#${field}`] = field;
+        values[`:${field}`] = value;
+        return `#${field} = :${field}`;
+      });
+    const removes = change.remove.map((field) => {
+      names[`#${field}`] = field;
+      return `#${field}`;
+    });
+    const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim();
+    try {
+      await this.options.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tables.users,
+                Key: { pk: tableKey.org(user.orgId), sk: tableKey.userByEmail(user.email) },
+                UpdateExpression: expression,
+                ConditionExpression: 'attribute_exists(pk) AND #id = :id',
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: values,
+              },
+            },
+            ...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (reasonCodes(error)?.[0] === 'ConditionalCheckFailed') throw new AppError('NOT_FOUND', 'No such user.', { cause: error });
+      throw error;
+    }
+    const updated = await this.findByEmail(user.orgId, user.email);
+    if (!updated) throw new AppError('NOT_FOUND', 'No such user.');
+    return updated;
+  }
+
+  async remove(user: Pick<User, 'orgId' | 'email' | 'id'>, events: AuditEvent[]): Promise<void> {
+    const { tables } = this.options;
+    const pk = tableKey.org(user.orgId);
+    try {
+      await this.options.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: tables.users,
+                Key: { pk, sk: tableKey.userByEmail(user.email) },
+                ConditionExpression: 'attribute_exists(pk) AND #id = :id',
+                ExpressionAttributeNames: { '#id': 'id' },
+                ExpressionAttributeValues: { ':id': user.id },
+              },
+            },
+            { Delete: { TableName: tables.users, Key: { pk, sk: tableKey.userById(user.id) } } },
+            ...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (reasonCodes(error)?.[0] === 'ConditionalCheckFailed') throw new AppError('NOT_FOUND', 'No such user.', { cause: error });
       throw error;
     }
   }

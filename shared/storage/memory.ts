@@ -16,6 +16,7 @@ import {
   type Page,
   type SettingsChange,
   type SettingsRepository,
+  type UserChange,
   type UserRepository,
 } from './ports.js';
 
@@ -76,6 +77,25 @@ export class MemoryUserRepository implements UserRepository {
       this.store.users.set(key, next);
     }
     this.store.audit.push(...commit.events.map(clone));
+  }
+
+  async update(user: Pick<User, 'orgId' | 'email' | 'id'>, change: UserChange, events: AuditEvent[]): Promise<User> {
+    const key = userKey(user.orgId, user.email);
+    const existing = this.store.users.get(key);
+    if (!existing || existing.id !== user.id) throw new AppError('NOT_FOUND', 'No such user.');
+    const next: User = { ...existing };
+    for (const [field, value] of Object.entries(change.set)) if (value !== undefined) Object.assign(next, { [field]: clone(value) });
+    for (const field of change.remove) delete next[field];
+    this.store.users.set(key, next);
+    this.store.audit.push(...events.map(clone));
+    return clone(next);
+  }
+
+  async remove(user: Pick<User, 'orgId' | 'email' | 'id'>, events: AuditEvent[]): Promise<void> {
+    const key = userKey(user.orgId, user.email);
+    if (this.store.users.get(key)?.id !== user.id) throw new AppError('NOT_FOUND', 'No such user.');
+    this.store.users.delete(key);
+    this.store.audit.push(...events.map(clone));
   }
 
   async list(orgId: string, options: { email?: string; jit?: boolean; limit: number; cursor?: string }): Promise<Page<User>> {

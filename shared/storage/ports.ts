@@ -79,11 +79,24 @@ export class CommitConflict extends Error {
   }
 }
 
+/** Fields an admin may change on a user. */
+export interface UserChange {
+  set: Partial<Pick<User, 'firstName' | 'lastName' | 'status' | 'assignments' | 'updatedAt'>>;
+  remove: ('firstName' | 'lastName' | 'idpSubject')[];
+}
+
 export interface UserRepository {
   findByEmail(orgId: string, email: string): Promise<User | undefined>;
   findById(orgId: string, userId: string): Promise<User | undefined>;
   /** Writes the user, the audit events and the replay marker in one transaction; throws `CommitConflict`. */
   commitLogin(commit: LoginCommit): Promise<void>;
+  /**
+   * An admin's change: sets `set`, removes `remove`, writes `events`, all at once.
+   * @throws AppError `NOT_FOUND` when the user no longer exists
+   */
+  update(user: Pick<User, 'orgId' | 'email' | 'id'>, change: UserChange, events: AuditEvent[]): Promise<User>;
+  /** Removes the user (manual removal) with its audit event. @throws AppError `NOT_FOUND` */
+  remove(user: Pick<User, 'orgId' | 'email' | 'id'>, events: AuditEvent[]): Promise<void>;
   list(orgId: string, options: { email?: string; jit?: boolean; limit: number; cursor?: string }): Promise<Page<User>>;
   /** Orgs in which a user with this email exists (discovery). */
   orgsForEmail(email: string): Promise<string[]>;

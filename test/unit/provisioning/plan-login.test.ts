@@ -13,8 +13,6 @@ import {
   provisioningSettingsSchema,
   ssoSettingsSchema,
   type OrgSettings,
-  type ProvisioningSettings,
-  type SsoSettings,
 } from '../../../shared/settings/model.js';
 import type { User } from '../../../shared/users/model.js';
 
@@ -369,14 +367,10 @@ describe('requireSso', () => {
     ['the connection is SAML and the login OIDC', { enabled: true, protocol: 'saml', saml, oidc }, 'oidc'],
     ['the SAML configuration is missing', { enabled: true, protocol: 'saml' }, 'saml'],
     ['the OIDC configuration is missing', { enabled: true, protocol: 'oidc' }, 'oidc'],
-  ] as const)('refuses with SSO_NOT_ENABLED when %s', (_label, sso: Partial<SsoSettings>, protocol) => {
+  ] as const)('refuses with SSO_NOT_ENABLED when %s', (_label, sso, protocol) => {
     const error = caught(() => requireSso(settings(JIT_IDP, sso), protocol));
 
     expect(error.code).toBe('SSO_NOT_ENABLED');
     expect(error.details.expected).toEqual({ enabled: true, protocol });
   });
 });
-
-// Type-only guard: the provisioning fixtures above are valid settings.
-const _check: ProvisioningSettings = provisioningSettingsSchema.parse(JIT_IDP);
-void _check;
