@@ -1,3 +1,5 @@
+import type { Permission } from '../shared/settings/model.js';
+
 /**
  * Every HTTP route and the function (bundle) that serves it, defined once: the CDK
  * stack creates one NodejsFunction per function and one HTTP API route per entry;
@@ -13,6 +15,8 @@ export interface FunctionDefinition {
   tables: { users?: 'read' | 'write'; mappings?: 'read' | 'write'; audit?: 'read' | 'write'; loginState?: 'read' | 'write' };
   /** Whether it signs sessions (needs the signing key) or only verifies them. */
   sessionKeys: 'sign' | 'verify' | 'none';
+  /** Whether it encrypts or decrypts stored secrets (OIDC client secrets): needs the KMS key. */
+  sealsSecrets?: boolean;
 }
 
 export interface RouteDefinition {
@@ -20,6 +24,8 @@ export interface RouteDefinition {
   /** API Gateway path syntax: `{name}` segments. */
   path: string;
   functionId: FunctionDefinition['id'];
+  /** Admin routes: every permission the caller needs (API.md "Admin routes"). */
+  permissions?: readonly Permission[];
 }
 
 export const FUNCTIONS = {
@@ -31,7 +37,47 @@ export const FUNCTIONS = {
   },
   samlMetadata: { id: 'SamlMetadata', entry: 'functions/saml-metadata.ts', tables: { mappings: 'read' }, sessionKeys: 'none' },
   session: { id: 'Session', entry: 'functions/session.ts', tables: { users: 'read' }, sessionKeys: 'verify' },
+  settings: {
+    id: 'Settings',
+    entry: 'functions/settings.ts',
+    tables: { users: 'write', mappings: 'write', audit: 'write' },
+    sessionKeys: 'verify',
+    sealsSecrets: true,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
+
+const admin = (method: RouteDefinition['method'], path: string, ...permissions: Permission[]): RouteDefinition => ({
+  method,
+  path: `/orgs/{orgId}${path}`,
+  functionId: FUNCTIONS.settings.id,
+  permissions,
+});
+
+/** The admin routes of API.md, each with the permissions it needs. */
+export const ADMIN_ROUTES: readonly RouteDefinition[] = [
+  admin('GET', '/settings/sso', 'security:view'),
+  admin('PUT', '/settings/sso', 'security:edit'),
+  admin('GET', '/settings/provisioning', 'security:view'),
+  admin('PUT', '/settings/provisioning', 'security:edit', 'users:edit'),
+  admin('GET', '/settings/role-mappings', 'security:view'),
+  admin('PUT', '/settings/role-mappings', 'security:edit'),
+  admin('POST', '/settings/role-mappings', 'security:edit'),
+  admin('POST', '/settings/role-mappings/preview', 'security:view'),
+  admin('DELETE', '/settings/role-mappings/{mappingId}', 'security:edit'),
+  admin('GET', '/roles', 'roles:view'),
+  admin('POST', '/roles', 'roles:edit'),
+  admin('PUT', '/roles/{roleId}', 'roles:edit'),
+  admin('DELETE', '/roles/{roleId}', 'roles:edit'),
+  admin('GET', '/groups', 'groups:view'),
+  admin('POST', '/groups', 'groups:edit'),
+  admin('PUT', '/groups/{groupId}', 'groups:edit'),
+  admin('DELETE', '/groups/{groupId}', 'groups:edit'),
+  admin('GET', '/users', 'users:view'),
+  admin('GET', '/users/{userId}', 'users:view'),
+  admin('PATCH', '/users/{userId}', 'users:edit'),
+  admin('DELETE', '/users/{userId}', 'users:edit'),
+  admin('GET', '/audit-events', 'audit:view'),
+];
 
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/health', functionId: FUNCTIONS.session.id },
@@ -39,4 +85,9 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/me', functionId: FUNCTIONS.session.id },
   { method: 'GET', path: '/sso/{orgId}/saml/metadata', functionId: FUNCTIONS.samlMetadata.id },
   { method: 'POST', path: '/sso/{orgId}/saml/acs', functionId: FUNCTIONS.acs.id },
+  { method: 'GET', path: '/openapi.json', functionId: FUNCTIONS.settings.id },
+  ...ADMIN_ROUTES,
 ];
+
+/** `METHOD /path`, as API Gateway's `routeKey`. */
+export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;

@@ -6,10 +6,14 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../shared/clock.js';
 import { readConfig, type Config } from '../shared/config.js';
+import { KmsSealer } from '../shared/secrets/kms-sealer.js';
+import { LocalSealer } from '../shared/secrets/local-sealer.js';
+import type { SecretSealer } from '../shared/secrets/sealer.js';
 import { FileKeySource, SecretsManagerKeySource } from '../shared/sessions/key-sources.js';
 import type { SessionKeySource } from '../shared/sessions/keys.js';
 import { SessionTokens } from '../shared/sessions/session-tokens.js';
@@ -28,6 +32,7 @@ export interface Runtime {
   users: UserRepository;
   audit: AuditRepository;
   sessions: SessionTokens;
+  sealer: SecretSealer;
   baseUrl: string;
 }
 
@@ -37,6 +42,7 @@ export interface RuntimeOverrides {
   logger?: Logger;
   dynamo?: DynamoDBDocumentClient;
   sessionKeys?: SessionKeySource;
+  sealer?: SecretSealer;
 }
 
 export function documentClient(config: Pick<Config, 'dynamodbEndpoint'>): DynamoDBDocumentClient {
@@ -57,6 +63,19 @@ function keySource(keys: Config['sessionKeys']): SessionKeySource {
   }
 }
 
+function sealerFor(sealing: Config['secretSealing']): SecretSealer {
+  switch (sealing.kind) {
+    case 'kms':
+      return new KmsSealer(new KMSClient({}), sealing.keyId);
+    case 'file':
+      return new LocalSealer(new FileKeySource(sealing.path));
+    case 'none': {
+      const refuse = () => Promise.reject(new Error('this function is not granted the secret sealing key'));
+      return { seal: refuse, open: refuse };
+    }
+  }
+}
+
 /** Builds a runtime from a config; anything in `overrides` replaces the default part. */
 export function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Runtime {
   const clock = overrides.clock ?? systemClock;
@@ -74,6 +93,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     users: new DynamoUserRepository(store),
     audit: new DynamoAuditRepository(store),
     sessions: new SessionTokens({ keys: sessionKeys, clock, issuer: config.baseUrl, ttlSeconds: config.sessionTtlSeconds }),
+    sealer: overrides.sealer ?? sealerFor(config.secretSealing),
     baseUrl: config.baseUrl,
   };
 }

@@ -5,18 +5,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { AppError } from '../shared/errors.js';
 import { currentUser } from '../shared/sessions/current-user.js';
-import { SESSION_COOKIE } from '../shared/sessions/session-tokens.js';
 import { toUserView } from '../shared/users/model.js';
 import { errorResponder } from './http/middleware.js';
-import { cookie, json, type HttpEvent, type HttpResult } from './http/responses.js';
+import { json, sessionToken, type HttpEvent, type HttpResult } from './http/responses.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
-
-/** The session token from `Authorization: Bearer …` or the `session` cookie. */
-export function sessionToken(event: HttpEvent): string | undefined {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(event.headers?.authorization ?? '');
-  return bearer?.[1] ?? cookie(event, SESSION_COOKIE);
-}
 
 export function createSessionHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()

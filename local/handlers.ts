@@ -7,6 +7,7 @@ import { FUNCTIONS } from '../functions/routes.js';
 import type { Runtime } from '../functions/runtime.js';
 import { createSamlMetadataHandler } from '../functions/saml-metadata.js';
 import { createSessionHandler } from '../functions/session.js';
+import { createSettingsHandler } from '../functions/settings.js';
 import type { HttpLambdaHandler } from './http-server.js';
 
 export function createHandlers(rt: Runtime): Record<string, HttpLambdaHandler> {
@@ -14,5 +15,6 @@ export function createHandlers(rt: Runtime): Record<string, HttpLambdaHandler> {
     [FUNCTIONS.acs.id]: createAcsHandler(rt),
     [FUNCTIONS.samlMetadata.id]: createSamlMetadataHandler(rt),
     [FUNCTIONS.session.id]: createSessionHandler(rt),
+    [FUNCTIONS.settings.id]: createSettingsHandler(rt),
   };
 }

@@ -10,7 +10,8 @@ import { createRuntime, type Runtime } from '../functions/runtime.js';
 import { readConfig } from '../shared/config.js';
 import { AppError } from '../shared/errors.js';
 import { createOrg } from '../shared/settings/orgs.js';
-import { addRoleMapping, updateProvisioningSettings, updateSsoSettings } from '../shared/settings/settings-service.js';
+import { addRoleMapping } from '../shared/settings/role-mappings.js';
+import { updateProvisioningSettings, updateSsoSettings } from '../shared/settings/settings-service.js';
 import { orgUrls } from '../shared/settings/urls.js';
 import { matchKey } from '../shared/provisioning/role-mapping.js';
 import { devIdpEntityId, devIdpPath, devIdpRoutes } from './dev-idp.js';
@@ -46,20 +47,20 @@ async function seedDemo(rt: Runtime, idp: SamlIdpKeys, baseUrl: string): Promise
     if (error instanceof AppError && error.code === 'CONFLICT') return; // kept from an earlier run (DATA_DIR)
     throw error;
   }
+  const context = { orgId: DEMO_ORG, actor: cli };
   await updateSsoSettings(
     rt,
-    DEMO_ORG,
+    context,
     { enabled: true, protocol: 'saml', saml: { idpEntityId: idp.entityId, ssoUrl: `${baseUrl}${devIdpPath(DEMO_ORG)}`, certificates: [idp.certificatePem] } },
-    cli,
   );
   for (const [roleId, idpValue] of [
     ['organization-admin', 'Admins'],
     ['account-admin', 'Engineering'],
     ['regular-user', 'Staff'],
   ] as const) {
-    await addRoleMapping(rt, DEMO_ORG, { roleId, groupIds: ['default'], idpValue }, cli);
+    await addRoleMapping(rt, context, { roleId, groupIds: ['default'], idpValue });
   }
-  await updateProvisioningSettings(rt, DEMO_ORG, { method: 'jit', jit: { roleSource: 'idp', roleAttribute: ROLE_ATTRIBUTE, onNoRoleMatch: 'default' } }, cli);
+  await updateProvisioningSettings(rt, context, { method: 'jit', jit: { roleSource: 'idp', roleAttribute: ROLE_ATTRIBUTE, onNoRoleMatch: 'default' } });
 }
 
 async function main(): Promise<void> {

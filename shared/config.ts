@@ -14,6 +14,8 @@ export interface Config {
   /** Where the session signing secret lives: Secrets Manager in AWS, a file locally. */
   sessionKeys: { kind: 'secretsManager'; secretId: string } | { kind: 'file'; path: string } | { kind: 'none' };
   sessionTtlSeconds: number;
+  /** How stored secrets (OIDC client secrets) are sealed: KMS in AWS, the local key file on a developer's machine. */
+  secretSealing: { kind: 'kms'; keyId: string } | { kind: 'file'; path: string } | { kind: 'none' };
 }
 
 type Env = Record<string, string | undefined>;
@@ -70,6 +72,7 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     sessionKeys: secretId ? { kind: 'secretsManager', secretId } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
     sessionTtlSeconds: ttl,
+    secretSealing: env.SECRETS_KMS_KEY_ARN ? { kind: 'kms', keyId: env.SECRETS_KMS_KEY_ARN } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
   };
 }
 

@@ -3,6 +3,7 @@
  * read requests: the only HTTP knowledge the handlers share.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { SESSION_COOKIE } from '../../shared/sessions/session-tokens.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -68,6 +69,12 @@ export function cookie(event: HttpEvent, name: string): string | undefined {
     if (index > 0 && entry.slice(0, index).trim() === name) return entry.slice(index + 1).trim();
   }
   return undefined;
+}
+
+/** The session token from `Authorization: Bearer …` or the `session` cookie. */
+export function sessionToken(event: HttpEvent): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(event.headers?.authorization ?? '');
+  return bearer?.[1] ?? cookie(event, SESSION_COOKIE);
 }
 
 export const escapeHtml = (text: string): string =>

@@ -2,7 +2,7 @@
  * Namespaces and small DOM helpers for reading SAML documents parsed with @xmldom/xmldom.
  * Every lookup is by namespace AND local name: a prefix proves nothing.
  */
-import type { Document, Element, Node } from '@xmldom/xmldom';
+import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 
 export const NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -88,3 +88,94 @@ export function elementPath(element: Element): string {
 
 /** The base64 body of a PEM certificate, without armour or whitespace, as samlify compares them. */
 export const certificateBody = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+
+/**
+ * Why {@link parseXmlSafely} refused a document. `reason` is a short phrase in admin
+ * terms ("contains a DOCTYPE declaration"); callers wrap it in their own error code.
+ */
+export class UnsafeXmlError extends Error {
+  readonly reason: string;
+  /** The parser's own report (first 200 characters), for "not well-formed" only. */
+  readonly parserMessage: string | undefined;
+
+  constructor(reason: string, parserMessage?: string) {
+    super(reason);
+    this.name = 'UnsafeXmlError';
+    this.reason = reason;
+    this.parserMessage = parserMessage;
+  }
+}
+
+export interface SafeXmlOptions {
+  /**
+   * Accept XML comments (ignored by readers). Default false: signed SAML messages refuse
+   * them; unsigned configuration documents such as IdP metadata may carry them.
+   */
+  allowComments?: boolean;
+}
+
+const LEADING_XML_DECLARATION = /^<\?xml[ \t\r\n][^<>]*\?>/;
+
+/**
+ * Parses a document that needs none of XML's riskier features and refuses any that has
+ * them: DOCTYPE and ENTITY declarations (entity expansion, external entities), processing
+ * instructions other than the leading XML declaration, CDATA sections, comments (unless
+ * allowed), and more or fewer than one root element. Checked both on the text and on the
+ * parsed DOM. Any parser warning or error refuses the document.
+ *
+ * Throws {@link UnsafeXmlError}; the caller maps it to its own error code.
+ *
+ * @example
+ * try { doc = parseXmlSafely(xml, { allowComments: true }); }
+ * catch (e) { if (e instanceof UnsafeXmlError) throw new AppError('VALIDATION_FAILED', `field: ${e.reason}`); throw e; }
+ */
+export function parseXmlSafely(xml: string, options: SafeXmlOptions = {}): Document {
+  if (/<!DOCTYPE/i.test(xml)) throw new UnsafeXmlError('contains a DOCTYPE declaration');
+  if (/<!ENTITY/i.test(xml)) throw new UnsafeXmlError('contains an ENTITY declaration');
+  if (xml.replace(LEADING_XML_DECLARATION, '').includes('<?')) throw new UnsafeXmlError('contains an XML processing instruction');
+  if (!options.allowComments && xml.includes('<!--')) throw new UnsafeXmlError('contains an XML comment');
+  if (xml.includes('<![CDATA[')) throw new UnsafeXmlError('contains a CDATA section');
+
+  // xmldom wraps whatever onError throws; keep the first report and stop at any level.
+  let problem: string | undefined;
+  const parser = new DOMParser({
+    onError: (level, message) => {
+      problem ??= `${level}: ${String(message)}`;
+      throw new Error(problem);
+    },
+  });
+  let doc: Document;
+  try {
+    doc = parser.parseFromString(xml, 'text/xml');
+  } catch (error) {
+    const parserMessage = problem ?? (error instanceof Error ? error.message : String(error));
+    throw new UnsafeXmlError('is not well-formed XML', parserMessage.slice(0, 200));
+  }
+
+  for (const node of descendants(doc)) {
+    switch (node.nodeType) {
+      case NODE.element:
+      case NODE.text:
+      case NODE.document:
+        break;
+      case NODE.comment:
+        if (!options.allowComments) throw new UnsafeXmlError('contains an XML comment');
+        break;
+      case NODE.processingInstruction:
+        // xmldom reports the XML declaration as one; the text check allowed only a leading one.
+        if (node.nodeName === 'xml' && node.parentNode === doc && node === doc.firstChild) break;
+        throw new UnsafeXmlError('contains an XML processing instruction');
+      case NODE.cdata:
+        throw new UnsafeXmlError('contains a CDATA section');
+      case NODE.documentType:
+      case NODE.entity:
+      case NODE.entityReference:
+      case NODE.notation:
+        throw new UnsafeXmlError('contains a DOCTYPE or ENTITY declaration');
+      default:
+        throw new UnsafeXmlError('contains an unexpected XML node');
+    }
+  }
+  if (childElements(doc).length !== 1) throw new UnsafeXmlError('does not have exactly one root element');
+  return doc;
+}

@@ -1,26 +1,29 @@
 /**
- * Settings changes as domain functions: validate, apply the cross-document rules
- * (JIT needs SSO, one provisioning method at a time, mappings reference real roles
- * and groups), write atomically with an audit event naming the actor and what changed.
- * The settings routes and the local stack's demo seeding both call these.
+ * SSO and provisioning settings as domain functions: validate, apply the cross-document
+ * rules (JIT needs SSO, one provisioning method at a time, one SSO connection per org),
+ * write atomically with an audit event naming the actor and what changed (never a
+ * secret). The settings routes and the local stack's demo seeding both call these.
  */
 import { z } from 'zod';
 import type { AuditActor, AuditEvent } from '../audit/model.js';
 import type { Clock, IdGenerator } from '../clock.js';
 import { AppError } from '../errors.js';
+import type { SecretSealer } from '../secrets/sealer.js';
 import type { SettingsRepository } from '../storage/ports.js';
+import { certificateInfo, normalizeCertificatePem } from './certificates.js';
+import { checkIfMatch, etagOf } from './etag.js';
+import { parseIdpMetadata } from './idp-metadata.js';
 import {
   jitSettingsSchema,
   oidcSettingsSchema,
   provisioningSettingsSchema,
-  roleMappingSchema,
   samlSettingsSchema,
   ssoSettingsSchema,
   type OrgSettings,
   type ProvisioningSettings,
-  type RoleMapping,
   type SsoSettings,
 } from './model.js';
+import { orgUrls } from './urls.js';
 import { parseInput } from './validation.js';
 
 export interface SettingsDeps {
@@ -29,90 +32,210 @@ export interface SettingsDeps {
   ids: IdGenerator;
 }
 
-export interface WriteOptions {
-  /** The version the caller read (`If-Match`); a stale one is `412 PRECONDITION_FAILED`. */
-  ifVersion?: string;
+export interface SsoSettingsDeps extends SettingsDeps {
+  sealer: SecretSealer;
+  baseUrl: string;
 }
 
-const readOnlySaml = { spEntityId: z.unknown().optional(), acsUrl: z.unknown().optional(), metadataUrl: z.unknown().optional(), certificateInfo: z.unknown().optional() };
+/** Who is changing what, and on which version of it. */
+export interface ChangeContext {
+  orgId: string;
+  actor: AuditActor;
+  /** The `If-Match` the caller sent: a stale one is `412 PRECONDITION_FAILED`. */
+  ifMatch?: string;
+}
 
-/** The SSO document as an admin writes it: read-only fields accepted and ignored. */
-export const ssoSettingsInputSchema = ssoSettingsSchema.extend({
-  saml: samlSettingsSchema.extend(readOnlySaml).optional(),
-  oidc: oidcSettingsSchema.omit({ clientSecretEncrypted: true }).extend({ redirectUri: z.unknown().optional() }).optional(),
+/** A document and its ETag. */
+export interface Versioned<T> {
+  body: T;
+  etag: string;
+}
+
+const readOnly = z.unknown().optional();
+const MAX_METADATA_BYTES = 1024 * 1024;
+
+/** SAML settings as an admin writes them: read-only fields accepted and ignored; metadata XML as an alternative. */
+export const samlSettingsInputSchema = samlSettingsSchema
+  .extend({
+    idpEntityId: samlSettingsSchema.shape.idpEntityId.optional(),
+    certificates: z.array(z.string().min(1)).max(5).optional(),
+    metadataXml: z.string().max(MAX_METADATA_BYTES).optional(),
+    spEntityId: readOnly,
+    acsUrl: readOnly,
+    metadataUrl: readOnly,
+    certificateInfo: readOnly,
+  })
+  .describe('SAML connection; `metadataXml` sets idpEntityId, ssoUrl and certificates');
+
+/** OIDC settings as an admin writes them: `clientSecret` is write-only. */
+export const oidcSettingsInputSchema = oidcSettingsSchema.omit({ clientSecretEncrypted: true }).extend({
+  clientSecret: z.string().min(1).max(4096).optional().describe('write-only: stored encrypted, never returned'),
+  redirectUri: readOnly,
+  clientSecretSet: readOnly,
 });
 
-export const provisioningSettingsInputSchema = provisioningSettingsSchema.extend({ jit: jitSettingsSchema.optional() });
+export const ssoSettingsInputSchema = ssoSettingsSchema.extend({
+  saml: samlSettingsInputSchema.optional(),
+  oidc: oidcSettingsInputSchema.optional(),
+});
 
-export const roleMappingInputSchema = roleMappingSchema.omit({ id: true });
+export const provisioningSettingsInputSchema = provisioningSettingsSchema.extend({
+  jit: jitSettingsSchema.optional().describe('left out: the stored JIT configuration is kept'),
+});
 
-async function load(deps: SettingsDeps, orgId: string): Promise<OrgSettings> {
+export async function loadOrg(deps: Pick<SettingsDeps, 'settingsRepository'>, orgId: string): Promise<OrgSettings> {
   const settings = await deps.settingsRepository.load(orgId);
   if (!settings) throw new AppError('ORG_NOT_FOUND', `Org ${orgId} does not exist.`);
   return settings;
 }
 
-function auditEvent(deps: SettingsDeps, orgId: string, actor: AuditActor, type: AuditEvent['type'], target: AuditEvent['target'], details: Record<string, unknown>): AuditEvent {
-  return { id: deps.ids.newId(), orgId, at: deps.clock.now().toISOString(), type, outcome: 'success', actor, target, details };
+export function auditEvent(
+  deps: Pick<SettingsDeps, 'clock' | 'ids'>,
+  context: ChangeContext,
+  type: AuditEvent['type'],
+  target: AuditEvent['target'],
+  details: Record<string, unknown>,
+): AuditEvent {
+  return { id: deps.ids.newId(), orgId: context.orgId, at: deps.clock.now().toISOString(), type, outcome: 'success', actor: context.actor, target, details };
 }
 
-/** Names of the top-level fields whose values differ (what an audit event may say changed). */
-function changedFields(before: object, after: object): string[] {
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].filter((key) => JSON.stringify((before as Record<string, unknown>)[key]) !== JSON.stringify((after as Record<string, unknown>)[key]));
+/** Names of the fields whose values differ, `prefix.`-qualified: what an audit event may say changed. */
+export function changedFields(before: object, after: object, prefix = ''): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys
+    .filter((key) => JSON.stringify((before as Record<string, unknown>)[key]) !== JSON.stringify((after as Record<string, unknown>)[key]))
+    .map((key) => `${prefix}${key}`);
 }
+
+/** Whether the org's SSO connection can sign anyone in. */
+export const ssoUsable = (sso: SsoSettings): boolean => sso.enabled && Boolean(sso[sso.protocol]);
+
+/** The SSO document as an admin reads it: derived URLs, certificate details, no secret. */
+export function ssoView(settings: OrgSettings, baseUrl: string, now: Date): Versioned<Record<string, unknown>> {
+  const { sso } = settings;
+  const urls = orgUrls(baseUrl, settings.org.id);
+  const body = {
+    enabled: sso.enabled,
+    protocol: sso.protocol,
+    forceSso: sso.forceSso,
+    domains: sso.domains,
+    saml: {
+      ...sso.saml,
+      spEntityId: urls.spEntityId,
+      acsUrl: urls.acsUrl,
+      metadataUrl: urls.metadataUrl,
+      certificateInfo: (sso.saml?.certificates ?? []).map((pem) => certificateInfo(pem, now)),
+    },
+    ...(sso.oidc
+      ? {
+          oidc: {
+            issuer: sso.oidc.issuer,
+            clientId: sso.oidc.clientId,
+            scopes: sso.oidc.scopes,
+            redirectUri: urls.oidcRedirectUri,
+            clientSecretSet: sso.oidc.clientSecretEncrypted !== undefined,
+          },
+        }
+      : { oidc: { redirectUri: urls.oidcRedirectUri } }),
+  };
+  return { body, etag: etagOf(sso) };
+}
+
+export async function getSsoSettings(deps: SsoSettingsDeps, orgId: string): Promise<Versioned<Record<string, unknown>>> {
+  return ssoView(await loadOrg(deps, orgId), deps.baseUrl, deps.clock.now());
+}
+
+/** The stored SAML settings from an admin's input: metadata XML wins over the three fields it sets. */
+function samlFromInput(input: z.infer<typeof samlSettingsInputSchema>): SsoSettings['saml'] {
+  const { spEntityId: _a, acsUrl: _b, metadataUrl: _c, certificateInfo: _d, metadataXml, ...fields } = input;
+  const fromMetadata = metadataXml === undefined ? {} : parseIdpMetadata(metadataXml);
+  const merged = { ...fields, ...fromMetadata };
+  const certificates = merged.certificates?.map((pem, index) => normalizeCertificatePem(pem, `saml.certificates[${index}]`));
+  return parseInput(samlSettingsSchema, { ...merged, certificates }, 'saml');
+}
+
+/** True when the object holds only read-only fields (a GET's `saml` sent back untouched when SAML is not set up). */
+const onlyReadOnly = (value: object | undefined, readOnlyKeys: string[]) =>
+  value !== undefined && Object.entries(value).every(([key, entry]) => entry === undefined || readOnlyKeys.includes(key));
 
 /**
  * Replaces the org's SSO settings.
- * @throws AppError `VALIDATION_FAILED`, `SSO_REQUIRED_BY_JIT`, `CONFLICT` (domain of another org), `PRECONDITION_FAILED`
+ * @throws AppError `VALIDATION_FAILED`, `SSO_REQUIRED_BY_JIT`, `CONFLICT` (a domain of another org), `PRECONDITION_FAILED`
  */
-export async function updateSsoSettings(deps: SettingsDeps, orgId: string, input: unknown, actor: AuditActor, options: WriteOptions = {}): Promise<SsoSettings> {
+export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeContext, input: unknown): Promise<Versioned<Record<string, unknown>>> {
   const parsed = parseInput(ssoSettingsInputSchema, input);
-  const current = await load(deps, orgId);
-  const { spEntityId: _a, acsUrl: _b, metadataUrl: _c, certificateInfo: _d, ...saml } = parsed.saml ?? {};
-  const { redirectUri: _e, ...oidc } = parsed.oidc ?? {};
+  const current = await loadOrg(deps, context.orgId);
+  checkIfMatch(context.ifMatch, current.sso);
+  const samlInput = onlyReadOnly(parsed.saml, ['spEntityId', 'acsUrl', 'metadataUrl', 'certificateInfo']) ? undefined : parsed.saml;
+  const oidcInput = onlyReadOnly(parsed.oidc, ['redirectUri', 'clientSecretSet']) ? undefined : parsed.oidc;
+  let oidc: SsoSettings['oidc'];
+  if (oidcInput) {
+    const { clientSecret, redirectUri: _r, clientSecretSet: _s, ...fields } = oidcInput;
+    oidc = {
+      ...parseInput(oidcSettingsSchema, fields, 'oidc'),
+      // Write-only: left out keeps the stored one.
+      clientSecretEncrypted:
+        clientSecret === undefined
+          ? current.sso.oidc?.clientSecretEncrypted
+          : await deps.sealer.seal(clientSecret, { orgId: context.orgId, purpose: 'oidc-client-secret' }),
+    };
+  }
   const next: SsoSettings = {
-    ...parsed,
+    enabled: parsed.enabled,
+    protocol: parsed.protocol,
+    forceSso: parsed.forceSso,
     domains: [...new Set(parsed.domains)],
-    saml: parsed.saml ? samlSettingsSchema.parse(saml) : undefined,
-    oidc: parsed.oidc ? { ...oidcSettingsSchema.parse(oidc), clientSecretEncrypted: current.sso.oidc?.clientSecretEncrypted } : undefined,
+    saml: samlInput ? samlFromInput(samlInput) : undefined,
+    oidc,
   };
   if (next.enabled && !next[next.protocol]) {
     throw new AppError('VALIDATION_FAILED', `${next.protocol}: required when SSO is enabled with protocol "${next.protocol}"`);
   }
-  const ssoUsable = next.enabled && Boolean(next[next.protocol]);
-  if (!ssoUsable && current.provisioning.method === 'jit') {
+  if (current.provisioning.method === 'jit' && !ssoUsable(next)) {
     throw new AppError('SSO_REQUIRED_BY_JIT', 'SSO cannot be disabled while JIT provisioning is on: set the provisioning method to "manual" first.');
   }
-  if (next.protocol !== current.sso.protocol && current.provisioning.method === 'jit' && current.sso.enabled) {
+  if (current.provisioning.method === 'jit' && next.protocol !== current.sso.protocol) {
     // One identity system provisions an org: switching protocol under JIT would hand it to another.
     throw new AppError('SSO_REQUIRED_BY_JIT', 'The SSO protocol cannot change while JIT provisioning is on: set the provisioning method to "manual" first.');
   }
   const before = new Set(current.sso.domains);
   const after = new Set(next.domains);
-  const event = auditEvent(deps, orgId, actor, 'settings.sso.updated', { type: 'settings', id: 'sso' }, { changed: changedFields(current.sso, next) });
+  const changed = [
+    ...changedFields({ ...current.sso, saml: undefined, oidc: undefined }, { ...next, saml: undefined, oidc: undefined }),
+    ...changedFields(current.sso.saml ?? {}, next.saml ?? {}, 'saml.'),
+    // The secret's ciphertext differs on every write: report that it was set, never its value.
+    ...changedFields({ ...current.sso.oidc, clientSecretEncrypted: undefined }, { ...next.oidc, clientSecretEncrypted: undefined }, 'oidc.'),
+    ...(oidcInput?.clientSecret !== undefined ? ['oidc.clientSecret'] : []),
+  ];
+  const event = auditEvent(deps, context, 'settings.sso.updated', { type: 'settings', id: 'sso' }, { changed });
   await deps.settingsRepository.apply(
-    orgId,
-    {
-      sso: next,
-      claimDomains: [...after].filter((domain) => !before.has(domain)),
-      releaseDomains: [...before].filter((domain) => !after.has(domain)),
-    },
+    context.orgId,
+    { sso: next, claimDomains: [...after].filter((domain) => !before.has(domain)), releaseDomains: [...before].filter((domain) => !after.has(domain)) },
     [event],
-    options,
+    { ifVersion: current.version },
   );
-  return next;
+  return ssoView({ ...current, sso: next }, deps.baseUrl, deps.clock.now());
+}
+
+export function provisioningView(settings: OrgSettings): Versioned<ProvisioningSettings> {
+  return { body: settings.provisioning, etag: etagOf(settings.provisioning) };
+}
+
+export async function getProvisioningSettings(deps: SettingsDeps, orgId: string): Promise<Versioned<ProvisioningSettings>> {
+  return provisioningView(await loadOrg(deps, orgId));
 }
 
 /**
- * Replaces the provisioning settings. `jit` left out keeps the stored JIT configuration.
+ * Replaces the provisioning settings. `jit` left out keeps the stored JIT configuration,
+ * so `{"method":"manual"}` turns JIT off and keeps it.
  * @throws AppError `VALIDATION_FAILED`, `JIT_REQUIRES_SSO`, `PRECONDITION_FAILED`
  */
-export async function updateProvisioningSettings(deps: SettingsDeps, orgId: string, input: unknown, actor: AuditActor, options: WriteOptions = {}): Promise<ProvisioningSettings> {
+export async function updateProvisioningSettings(deps: SettingsDeps, context: ChangeContext, input: unknown): Promise<Versioned<ProvisioningSettings>> {
   const parsed = parseInput(provisioningSettingsInputSchema, input);
-  const current = await load(deps, orgId);
+  const current = await loadOrg(deps, context.orgId);
+  checkIfMatch(context.ifMatch, current.provisioning);
   const next: ProvisioningSettings = { method: parsed.method, jit: parsed.jit ?? current.provisioning.jit };
-  if (next.method === 'jit' && !(current.sso.enabled && current.sso[current.sso.protocol])) {
+  if (next.method === 'jit' && !ssoUsable(current.sso)) {
     throw new AppError('JIT_REQUIRES_SSO', 'JIT provisioning needs SSO: enable SAML or OIDC single sign-on first.');
   }
   const { jit } = next;
@@ -125,32 +248,10 @@ export async function updateProvisioningSettings(deps: SettingsDeps, orgId: stri
   if (jit.roleSource === 'idp' && !jit.roleAttribute) {
     throw new AppError('VALIDATION_FAILED', 'jit.roleAttribute: required when jit.roleSource is "idp"');
   }
-  const event = auditEvent(deps, orgId, actor, 'settings.provisioning.updated', { type: 'settings', id: 'provisioning' }, {
-    changed: [...changedFields({ method: current.provisioning.method }, { method: next.method }), ...changedFields(current.provisioning.jit, next.jit).map((field) => `jit.${field}`)],
+  const event = auditEvent(deps, context, 'settings.provisioning.updated', { type: 'settings', id: 'provisioning' }, {
+    changed: [...changedFields({ method: current.provisioning.method }, { method: next.method }), ...changedFields(current.provisioning.jit, next.jit, 'jit.')],
     method: next.method,
   });
-  await deps.settingsRepository.apply(orgId, { provisioning: next }, [event], options);
-  return next;
-}
-
-function checkReferences(settings: OrgSettings, mapping: Omit<RoleMapping, 'id'>, field: string): void {
-  if (!settings.roles.some((role) => role.id === mapping.roleId)) {
-    throw new AppError('VALIDATION_FAILED', `${field}roleId: no role "${mapping.roleId}" exists in this org`);
-  }
-  const unknown = mapping.groupIds.filter((groupId) => !settings.groups.some((group) => group.id === groupId));
-  if (unknown.length > 0) throw new AppError('VALIDATION_FAILED', `${field}groupIds: no group ${unknown.map((id) => `"${id}"`).join(', ')} exists in this org`);
-}
-
-/**
- * Adds one role mapping.
- * @throws AppError `VALIDATION_FAILED` (unknown role or group)
- */
-export async function addRoleMapping(deps: SettingsDeps, orgId: string, input: unknown, actor: AuditActor): Promise<RoleMapping> {
-  const parsed = parseInput(roleMappingInputSchema, input);
-  const current = await load(deps, orgId);
-  checkReferences(current, parsed, '');
-  const mapping: RoleMapping = { id: deps.ids.newId(), ...parsed };
-  const event = auditEvent(deps, orgId, actor, 'role_mapping.created', { type: 'role-mapping', id: mapping.id }, { mapping });
-  await deps.settingsRepository.apply(orgId, { roleMappings: [...current.roleMappings, mapping] }, [event], { ifVersion: current.version });
-  return mapping;
+  await deps.settingsRepository.apply(context.orgId, { provisioning: next }, [event], { ifVersion: current.version });
+  return provisioningView({ ...current, provisioning: next });
 }

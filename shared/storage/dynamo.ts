@@ -17,8 +17,17 @@ import type { AuditEvent } from '../audit/model.js';
 import { AUDIT_RETENTION_DAYS } from '../audit/model.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import type { Group, OrgSettings, ProvisioningSettings, Role, RoleMapping, SsoSettings } from '../settings/model.js';
-import { defaultProvisioningSettings, defaultSsoSettings } from '../settings/model.js';
+import type { z } from 'zod';
+import {
+  defaultProvisioningSettings,
+  defaultSsoSettings,
+  groupSchema,
+  provisioningSettingsSchema,
+  roleMappingSchema,
+  roleSchema,
+  ssoSettingsSchema,
+  type OrgSettings,
+} from '../settings/model.js';
 import type { User } from '../users/model.js';
 import {
   CommitConflict,
@@ -315,8 +324,9 @@ export class DynamoAuditRepository implements AuditRepository {
           TableName: this.options.tables.audit,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeNames: options.type ? { '#type': 'type' } : undefined,
-          ExpressionAttributeValues: { ':pk': orgPk, ...(options.type ? { ':type': options.type } : {}) },
-          ...(options.type ? { FilterExpression: '#type = :type' } : {}),
+          ExpressionAttributeValues: { ':pk': orgPk, ...(options.type ? { ':type': options.type.replace(/\*$/, '') } : {}) },
+          // `role.*` filters by prefix, anything else by equality.
+          ...(options.type ? { FilterExpression: options.type.endsWith('.*') ? 'begins_with(#type, :type)' : '#type = :type' } : {}),
           ScanIndexForward: false,
           Limit: options.limit - items.length,
           ExclusiveStartKey: startKey,
@@ -351,16 +361,19 @@ export class DynamoSettingsRepository implements SettingsRepository {
     } while (startKey);
     const orgItem = items.find((item) => item.sk === SK.org);
     if (!orgItem) return undefined;
-    const docs = <T>(prefix: string) => items.filter((item) => String(item.sk).startsWith(prefix)).map((item) => item.doc as T);
+    // Stored documents are parsed with the same schemas that validated them: typed, in
+    // schema key order (DynamoDB keeps no attribute order), and a corrupt item fails loudly.
+    const docs = <T>(prefix: string, schema: z.ZodType<T>) =>
+      items.filter((item) => String(item.sk).startsWith(prefix)).map((item) => schema.parse(item.doc));
+    const sso = items.find((item) => item.sk === SK.sso)?.doc;
+    const provisioning = items.find((item) => item.sk === SK.provisioning)?.doc;
     return {
       org: { id: orgId, name: String(orgItem.name), createdAt: String(orgItem.createdAt) },
-      sso: (items.find((item) => item.sk === SK.sso)?.doc as SsoSettings | undefined) ?? defaultSsoSettings(),
-      provisioning:
-        (items.find((item) => item.sk === SK.provisioning)?.doc as ProvisioningSettings | undefined) ??
-        defaultProvisioningSettings(),
-      roles: docs<Role>(SK.role),
-      groups: docs<Group>(SK.group),
-      roleMappings: docs<RoleMapping>(SK.mapping),
+      sso: sso === undefined ? defaultSsoSettings() : ssoSettingsSchema.parse(sso),
+      provisioning: provisioning === undefined ? defaultProvisioningSettings() : provisioningSettingsSchema.parse(provisioning),
+      roles: docs(SK.role, roleSchema),
+      groups: docs(SK.group, groupSchema),
+      roleMappings: docs(SK.mapping, roleMappingSchema),
       version: String(orgItem.version),
     };
   }

@@ -40,6 +40,10 @@ export class MemoryStore {
   constructor(readonly clock: Clock) {}
 }
 
+/** `role.*` matches by prefix, anything else by equality (as the DynamoDB adapter). */
+const matchesType = (type: string, filter: string | undefined) =>
+  filter === undefined || (filter.endsWith('.*') ? type.startsWith(filter.slice(0, -1)) : type === filter);
+
 const userKey = (orgId: string, email: string) => `${orgId}\n${email}`;
 
 export class MemoryUserRepository implements UserRepository {
@@ -122,7 +126,7 @@ export class MemoryAuditRepository implements AuditRepository {
 
   async list(orgId: string, options: { type?: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>> {
     const all = this.store.audit
-      .filter((event) => event.orgId === orgId && (options.type === undefined || event.type === options.type))
+      .filter((event) => event.orgId === orgId && matchesType(event.type, options.type))
       .sort((a, b) => (`${b.at}#${b.id}` > `${a.at}#${a.id}` ? 1 : -1))
       .map(clone);
     return paginate(all, options.limit, options.cursor);

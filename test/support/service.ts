@@ -11,9 +11,11 @@ import { createHandlers } from '../../local/handlers.js';
 import { createLocalServer, listenLocalServer, type HttpLambdaHandler } from '../../local/http-server.js';
 import { createSamlIdpKeys, type SamlIdpKeys } from '../../local/saml-idp.js';
 import { fixedClock } from '../../shared/clock.js';
+import { LocalSealer } from '../../shared/secrets/local-sealer.js';
 import { staticKeySource } from '../../shared/sessions/key-sources.js';
 import { createOrg } from '../../shared/settings/orgs.js';
-import { addRoleMapping, updateProvisioningSettings, updateSsoSettings } from '../../shared/settings/settings-service.js';
+import { addRoleMapping } from '../../shared/settings/role-mappings.js';
+import { updateProvisioningSettings, updateSsoSettings } from '../../shared/settings/settings-service.js';
 import { orgUrls, type OrgUrls } from '../../shared/settings/urls.js';
 import { useTestTables, type TestTables } from './dynamodb.js';
 
@@ -40,11 +42,13 @@ export async function startTestService(): Promise<TestService> {
       dynamodbEndpoint: db.endpoint,
       sessionKeys: { kind: 'none' },
       sessionTtlSeconds: 8 * 3600,
+      secretSealing: { kind: 'none' },
     },
     {
       clock,
       dynamo: db.client,
       sessionKeys: staticKeySource('test-session-secret-that-is-long-enough-0123456789'),
+      sealer: new LocalSealer('test-sealing-secret-that-is-long-enough-0123456789'),
       logger: new Logger({ serviceName: 'sso-jit-test', logLevel: 'SILENT' }),
     },
   );
@@ -76,21 +80,21 @@ export async function createSamlOrg(service: TestService, options: SamlOrgOption
   const idp = options.idp ?? (await createSamlIdpKeys(`https://idp.example.com/${orgId}`));
   const { rt } = service;
   await createOrg(rt, { orgId, name: `Org ${orgId}`, adminEmail }, cli);
-  await updateSsoSettings(
-    rt,
-    orgId,
-    { enabled: true, protocol: 'saml', ...options.sso, saml: { idpEntityId: idp.entityId, certificates: [idp.certificatePem], ...options.saml } },
-    cli,
-  );
+  const context = { orgId, actor: cli };
+  await updateSsoSettings(rt, context, {
+    enabled: true,
+    protocol: 'saml',
+    ...options.sso,
+    saml: { idpEntityId: idp.entityId, certificates: [idp.certificatePem], ...options.saml },
+  });
   for (const mapping of options.roleMappings ?? [{ roleId: 'account-admin', groupIds: ['default'], idpValue: 'Admins' }]) {
-    await addRoleMapping(rt, orgId, mapping, cli);
+    await addRoleMapping(rt, context, mapping);
   }
-  await updateProvisioningSettings(
-    rt,
-    orgId,
-    { method: 'jit', jit: { roleSource: 'idp', roleAttribute: 'groups', onNoRoleMatch: 'deny' }, ...options.provisioning },
-    cli,
-  );
+  await updateProvisioningSettings(rt, context, {
+    method: 'jit',
+    jit: { roleSource: 'idp', roleAttribute: 'groups', onNoRoleMatch: 'deny' },
+    ...options.provisioning,
+  });
   return { orgId, adminEmail, idp, urls: orgUrls(service.baseUrl, orgId) };
 }
 
@@ -108,4 +112,35 @@ export function postAcs(service: TestService, orgId: string, fields: Record<stri
 export function sessionCookieOf(response: Response): string | undefined {
   const cookie = response.headers.getSetCookie().find((value) => value.startsWith('session='));
   return cookie?.slice('session='.length).split(';')[0];
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A JSON client for the admin routes, acting with `token` (or anonymously). */
+export function apiClient(service: TestService, token?: string) {
+  return async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> => {
+    const response = await fetch(`${service.baseUrl}${path}`, {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as T) : (undefined as T) };
+  };
+}
+
+/** A session token for an existing user of the org, as the CLI would print it. */
+export async function tokenFor(service: TestService, orgId: string, email: string): Promise<string> {
+  const user = await service.rt.users.findByEmail(orgId, email);
+  if (!user) throw new Error(`no user ${email} in ${orgId}`);
+  return service.rt.sessions.issue(user);
 }

@@ -1,0 +1,175 @@
+/**
+ * The OpenAPI 3.1 description of every route, generated from ROUTES and the very zod
+ * schemas the domain validates input with (JSON Schema 2020-12, input side).
+ * Response shapes are described here for documentation only.
+ */
+import { z } from 'zod';
+import { auditQuerySchema } from '../shared/audit/audit-query.js';
+import { ERROR_STATUS } from '../shared/errors.js';
+import { groupSchema, provisioningSettingsSchema, roleMappingSchema, roleSchema, PERMISSIONS } from '../shared/settings/model.js';
+import { roleMappingInputSchema, roleMappingsReplaceSchema, rolePreviewSchema } from '../shared/settings/role-mappings.js';
+import { groupInputSchema, roleInputSchema } from '../shared/settings/roles-groups.js';
+import { provisioningSettingsInputSchema, ssoSettingsInputSchema } from '../shared/settings/settings-service.js';
+import { userListQuerySchema, userPatchSchema } from '../shared/users/user-admin.js';
+import { ROUTES, routeKey, type RouteDefinition } from './routes.js';
+
+const errorSchema = z.object({ error: z.object({ code: z.enum(Object.keys(ERROR_STATUS) as [string, ...string[]]), message: z.string() }) });
+const assignment = z.object({ groupId: z.string(), roleId: z.string() });
+const userSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  firstName: z.string().optional(),
+  lastName: z.string().optional(),
+  status: z.enum(['active', 'blocked']),
+  provisionedBy: z.enum(['jit', 'manual', 'scim']),
+  jitProvisioned: z.boolean(),
+  assignments: z.array(assignment),
+  idpSubject: z.object({ issuer: z.string(), subject: z.string() }).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastLoginAt: z.string().optional(),
+});
+const auditEventSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  type: z.string(),
+  outcome: z.enum(['success', 'failure']),
+  code: z.string().optional(),
+  actor: z.object({ type: z.enum(['idp', 'user', 'cli']), id: z.string() }),
+  target: z.object({ type: z.string(), id: z.string() }).optional(),
+  details: z.record(z.string(), z.unknown()),
+});
+const certificateInfo = z.object({ subject: z.string(), fingerprintSha256: z.string(), notAfter: z.string(), expiresSoon: z.boolean() });
+const ssoView = z.object({
+  enabled: z.boolean(),
+  protocol: z.enum(['saml', 'oidc']),
+  forceSso: z.boolean(),
+  domains: z.array(z.string()),
+  saml: z.object({
+    idpEntityId: z.string().optional(),
+    ssoUrl: z.string().optional(),
+    certificates: z.array(z.string()).optional(),
+    allowIdpInitiated: z.boolean().optional(),
+    signAuthnRequests: z.boolean().optional(),
+    clockSkewSeconds: z.number().optional(),
+    spEntityId: z.string(),
+    acsUrl: z.string(),
+    metadataUrl: z.string(),
+    certificateInfo: z.array(certificateInfo),
+  }),
+  oidc: z.object({ issuer: z.string().optional(), clientId: z.string().optional(), scopes: z.array(z.string()).optional(), redirectUri: z.string(), clientSecretSet: z.boolean().optional() }),
+});
+const page = (item: z.ZodType) => z.object({ items: z.array(item), cursor: z.string().nullable() });
+const list = (item: z.ZodType) => z.object({ items: z.array(item) });
+
+interface RouteDoc {
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  /** Success status and its body (none for 204 and redirects). */
+  success: [number, z.ZodType | string | undefined];
+  /** Login routes also answer browsers with HTML pages. */
+  login?: boolean;
+}
+
+const DOCS: Record<string, RouteDoc> = {
+  'GET /health': { summary: 'Liveness', success: [200, z.object({ status: z.literal('ok') })] },
+  'GET /.well-known/jwks.json': { summary: 'Public keys that verify session tokens', success: [200, z.object({ keys: z.array(z.record(z.string(), z.unknown())) })] },
+  'GET /me': { summary: 'The signed-in user (session cookie or bearer token)', success: [200, userSchema.extend({ orgId: z.string() })] },
+  'GET /sso/{orgId}/saml/metadata': { summary: 'SP metadata of the org', success: [200, 'application/samlmetadata+xml'] },
+  'POST /sso/{orgId}/saml/acs': {
+    summary: 'SAML Assertion Consumer Service (HTTP-POST): validates, JIT-provisions, issues a session',
+    body: z.object({ SAMLResponse: z.string(), RelayState: z.string().optional() }),
+    success: [302, undefined],
+    login: true,
+  },
+  'GET /openapi.json': { summary: 'This document', success: [200, z.record(z.string(), z.unknown())] },
+  'GET /orgs/{orgId}/settings/sso': { summary: 'SSO settings (with ETag)', success: [200, ssoView] },
+  'PUT /orgs/{orgId}/settings/sso': { summary: 'Replace the SSO settings (If-Match honoured)', body: ssoSettingsInputSchema, success: [200, ssoView] },
+  'GET /orgs/{orgId}/settings/provisioning': { summary: 'Provisioning settings (with ETag)', success: [200, provisioningSettingsSchema] },
+  'PUT /orgs/{orgId}/settings/provisioning': { summary: 'Replace the provisioning settings; `jit` left out is kept', body: provisioningSettingsInputSchema, success: [200, provisioningSettingsSchema] },
+  'GET /orgs/{orgId}/settings/role-mappings': { summary: 'Role mappings (with ETag)', success: [200, list(roleMappingSchema)] },
+  'PUT /orgs/{orgId}/settings/role-mappings': { summary: 'Replace every role mapping (`?force=true` overrides LAST_ADMIN_MAPPING)', body: roleMappingsReplaceSchema, success: [200, list(roleMappingSchema)] },
+  'POST /orgs/{orgId}/settings/role-mappings': { summary: 'Add a role mapping', body: roleMappingInputSchema, success: [201, roleMappingSchema] },
+  'POST /orgs/{orgId}/settings/role-mappings/preview': {
+    summary: 'What a login asserting these role values would get, or the error it would fail with',
+    body: rolePreviewSchema,
+    success: [200, z.union([z.object({ assignments: z.array(assignment) }), errorSchema])],
+  },
+  'DELETE /orgs/{orgId}/settings/role-mappings/{mappingId}': { summary: 'Delete a role mapping (`?force=true` overrides LAST_ADMIN_MAPPING)', success: [204, undefined] },
+  'GET /orgs/{orgId}/roles': { summary: 'Roles', success: [200, list(roleSchema)] },
+  'POST /orgs/{orgId}/roles': { summary: 'Create a role', body: roleInputSchema, success: [201, roleSchema] },
+  'PUT /orgs/{orgId}/roles/{roleId}': { summary: 'Change a role (built-in roles cannot be changed)', body: roleInputSchema, success: [200, roleSchema] },
+  'DELETE /orgs/{orgId}/roles/{roleId}': { summary: 'Delete a role (built-in roles cannot be deleted)', success: [204, undefined] },
+  'GET /orgs/{orgId}/groups': { summary: 'Groups', success: [200, list(groupSchema)] },
+  'POST /orgs/{orgId}/groups': { summary: 'Create a group', body: groupInputSchema, success: [201, groupSchema] },
+  'PUT /orgs/{orgId}/groups/{groupId}': { summary: 'Rename a group', body: groupInputSchema, success: [200, groupSchema] },
+  'DELETE /orgs/{orgId}/groups/{groupId}': { summary: 'Delete a group (not the default group)', success: [204, undefined] },
+  'GET /orgs/{orgId}/users': { summary: 'Users, filtered and paginated', query: userListQuerySchema, success: [200, page(userSchema)] },
+  'GET /orgs/{orgId}/users/{userId}': { summary: 'A user', success: [200, userSchema] },
+  'PATCH /orgs/{orgId}/users/{userId}': { summary: 'Change names, status or assignments, or unlink the IdP subject', body: userPatchSchema, success: [200, userSchema] },
+  'DELETE /orgs/{orgId}/users/{userId}': { summary: 'Remove a user (manual removal)', success: [204, undefined] },
+  'GET /orgs/{orgId}/audit-events': { summary: 'Audit events, newest first', query: auditQuerySchema, success: [200, page(auditEventSchema)] },
+};
+
+/** Route keys of ROUTES without documentation, or documentation without a route: empty when they agree. */
+export const undocumentedRoutes = (): string[] => [
+  ...ROUTES.map(routeKey).filter((key) => !DOCS[key]),
+  ...Object.keys(DOCS).filter((key) => !ROUTES.some((route) => routeKey(route) === key)),
+];
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+
+function operation(route: RouteDefinition, doc: RouteDoc) {
+  const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  const queryShape = doc.query instanceof z.ZodObject ? Object.entries(doc.query.shape as Record<string, z.ZodType>) : [];
+  const queryParameters = queryShape.map(([name, schema]) => ({ name, in: 'query', required: false, schema: jsonSchema(schema) }));
+  const force = /role-mappings|roles\/\{roleId\}/.test(route.path) && route.method !== 'GET' && route.method !== 'POST' ? [{ name: 'force', in: 'query', required: false, schema: { type: 'string', enum: ['true'] } }] : [];
+  const [status, body] = doc.success;
+  const errorResponse = { description: 'Error (API.md "Errors")', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } }, ...(doc.login ? { 'text/html': { schema: { type: 'string' } } } : {}) } };
+  return {
+    summary: doc.summary,
+    ...(route.permissions ? { security: [{ bearer: [] }], 'x-permissions': route.permissions } : {}),
+    parameters: [...pathParameters, ...queryParameters, ...force, ...(route.method === 'PUT' && route.path.includes('/settings/') ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } }] : [])],
+    ...(doc.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { [doc.login ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: jsonSchema(doc.body) } },
+          },
+        }
+      : {}),
+    responses: {
+      [status]: {
+        description: status === 302 ? 'Signed in: redirect with the session cookie' : 'Success',
+        ...(typeof body === 'string' ? { content: { [body]: { schema: { type: 'string' } } } } : body ? { content: { 'application/json': { schema: jsonSchema(body) } } } : {}),
+      },
+      default: errorResponse,
+    },
+  };
+}
+
+let cached: { baseUrl: string; document: Record<string, unknown> } | undefined;
+
+/** The OpenAPI 3.1 document for a deployment at `baseUrl` (built once per container). */
+export function openApiDocument(baseUrl: string): Record<string, unknown> {
+  if (cached?.baseUrl === baseUrl) return cached.document;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const doc = DOCS[routeKey(route)];
+    if (!doc) continue;
+    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, doc);
+  }
+  const document = {
+    openapi: '3.1.0',
+    info: { title: 'sso-jit', version: '1', description: `Just-in-time user provisioning for SSO. Permissions: ${PERMISSIONS.join(', ')}.` },
+    servers: [{ url: baseUrl }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { Error: jsonSchema(errorSchema) },
+    },
+    paths,
+  };
+  cached = { baseUrl, document };
+  return document;
+}

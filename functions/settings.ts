@@ -1,0 +1,136 @@
+/**
+ * The admin routes (API.md "Admin routes") and GET /openapi.json. Adapter only: each
+ * route authenticates and authorizes the caller with the permissions ROUTES declares,
+ * parses the JSON body, calls one domain function and shapes the response (ETag on
+ * settings documents, If-Match passed through).
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { authorize, type Principal } from '../shared/access/authorize.js';
+import { listAuditEvents } from '../shared/audit/audit-query.js';
+import { AppError } from '../shared/errors.js';
+import { addRoleMapping, deleteRoleMapping, listRoleMappings, previewRoleMapping, replaceRoleMappings } from '../shared/settings/role-mappings.js';
+import { createGroup, createRole, deleteGroup, deleteRole, listGroups, listRoles, updateGroup, updateRole } from '../shared/settings/roles-groups.js';
+import {
+  getProvisioningSettings,
+  getSsoSettings,
+  updateProvisioningSettings,
+  updateSsoSettings,
+  type ChangeContext,
+  type Versioned,
+} from '../shared/settings/settings-service.js';
+import { toUserView } from '../shared/users/model.js';
+import { getUser, listUsers, patchUser, removeUser } from '../shared/users/user-admin.js';
+import { bodyLimit, errorResponder } from './http/middleware.js';
+import { bodyText, json, noContent, sessionToken, type HttpEvent, type HttpResult } from './http/responses.js';
+import { openApiDocument } from './openapi.js';
+import { ADMIN_ROUTES, FUNCTIONS, routeKey } from './routes.js';
+import { lazyHandler, runtime, type Runtime } from './runtime.js';
+
+interface Request {
+  rt: Runtime;
+  event: HttpEvent;
+  principal: Principal;
+  /** The org in the path, the actor, and the If-Match header. */
+  context: ChangeContext;
+  param(name: string): string;
+  body(): unknown;
+  query(): Record<string, string>;
+  force: boolean;
+}
+
+type Implementation = (request: Request) => Promise<HttpResult>;
+
+function jsonBody(event: HttpEvent): unknown {
+  const text = bodyText(event);
+  if (text.trim() === '') throw new AppError('VALIDATION_FAILED', 'body: a JSON body is required');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError('VALIDATION_FAILED', 'body: not valid JSON');
+  }
+}
+
+const versioned = (status: number, { body, etag }: Versioned<unknown>) => json(status, body, { etag });
+
+/** One implementation per admin route key; the permissions come from ROUTES. */
+const IMPLEMENTATIONS: Record<string, Implementation> = {
+  'GET /orgs/{orgId}/settings/sso': async ({ rt, context }) => versioned(200, await getSsoSettings(rt, context.orgId)),
+  'PUT /orgs/{orgId}/settings/sso': async ({ rt, context, body }) => versioned(200, await updateSsoSettings(rt, context, body())),
+  'GET /orgs/{orgId}/settings/provisioning': async ({ rt, context }) => versioned(200, await getProvisioningSettings(rt, context.orgId)),
+  'PUT /orgs/{orgId}/settings/provisioning': async ({ rt, context, body }) => versioned(200, await updateProvisioningSettings(rt, context, body())),
+  'GET /orgs/{orgId}/settings/role-mappings': async ({ rt, context }) => versioned(200, await listRoleMappings(rt, context.orgId)),
+  'PUT /orgs/{orgId}/settings/role-mappings': async ({ rt, context, body, force }) => versioned(200, await replaceRoleMappings(rt, context, body(), { force })),
+  'POST /orgs/{orgId}/settings/role-mappings': async ({ rt, context, body }) => json(201, await addRoleMapping(rt, context, body())),
+  'POST /orgs/{orgId}/settings/role-mappings/preview': async ({ rt, context, body }) => json(200, await previewRoleMapping(rt, context.orgId, body())),
+  'DELETE /orgs/{orgId}/settings/role-mappings/{mappingId}': async ({ rt, context, param, force }) => {
+    await deleteRoleMapping(rt, context, param('mappingId'), { force });
+    return noContent();
+  },
+  'GET /orgs/{orgId}/roles': async ({ rt, context }) => json(200, await listRoles(rt, context.orgId)),
+  'POST /orgs/{orgId}/roles': async ({ rt, context, body }) => json(201, await createRole(rt, context, body())),
+  'PUT /orgs/{orgId}/roles/{roleId}': async ({ rt, context, param, body, force }) => json(200, await updateRole(rt, context, param('roleId'), body(), { force })),
+  'DELETE /orgs/{orgId}/roles/{roleId}': async ({ rt, context, param }) => {
+    await deleteRole(rt, context, param('roleId'));
+    return noContent();
+  },
+  'GET /orgs/{orgId}/groups': async ({ rt, context }) => json(200, await listGroups(rt, context.orgId)),
+  'POST /orgs/{orgId}/groups': async ({ rt, context, body }) => json(201, await createGroup(rt, context, body())),
+  'PUT /orgs/{orgId}/groups/{groupId}': async ({ rt, context, param, body }) => json(200, await updateGroup(rt, context, param('groupId'), body())),
+  'DELETE /orgs/{orgId}/groups/{groupId}': async ({ rt, context, param }) => {
+    await deleteGroup(rt, context, param('groupId'));
+    return noContent();
+  },
+  'GET /orgs/{orgId}/users': async ({ rt, context, query }) => {
+    const page = await listUsers(rt, context.orgId, query());
+    return json(200, { items: page.items.map(toUserView), cursor: page.cursor ?? null });
+  },
+  'GET /orgs/{orgId}/users/{userId}': async ({ rt, context, param }) => json(200, toUserView(await getUser(rt, context.orgId, param('userId')))),
+  'PATCH /orgs/{orgId}/users/{userId}': async ({ rt, context, param, body }) => json(200, toUserView(await patchUser(rt, context, param('userId'), body()))),
+  'DELETE /orgs/{orgId}/users/{userId}': async ({ rt, context, param }) => {
+    await removeUser(rt, context, param('userId'));
+    return noContent();
+  },
+  'GET /orgs/{orgId}/audit-events': async ({ rt, context, query }) => {
+    const page = await listAuditEvents(rt, context.orgId, query());
+    return json(200, { items: page.items, cursor: page.cursor ?? null });
+  },
+};
+
+const PERMISSIONS = new Map(ADMIN_ROUTES.map((route) => [routeKey(route), route.permissions ?? []]));
+
+/** Admin route keys without an implementation, or implementations without a route: empty when they agree. */
+export const unimplementedRoutes = (): string[] => [
+  ...[...PERMISSIONS.keys()].filter((key) => !IMPLEMENTATIONS[key]),
+  ...Object.keys(IMPLEMENTATIONS).filter((key) => !PERMISSIONS.has(key)),
+];
+
+export function createSettingsHandler(rt: Runtime) {
+  return middy<HttpEvent, HttpResult>()
+    .use(errorResponder({ logger: rt.logger }))
+    .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .use(bodyLimit())
+    .handler(async (event) => {
+      if (event.routeKey === 'GET /openapi.json') return json(200, openApiDocument(rt.baseUrl), { 'cache-control': 'public, max-age=300' });
+      const implementation = IMPLEMENTATIONS[event.routeKey];
+      const permissions = PERMISSIONS.get(event.routeKey);
+      if (!implementation || !permissions) throw new AppError('NOT_FOUND', `No route ${event.routeKey}.`);
+      const orgId = event.pathParameters?.orgId ?? '';
+      const principal = await authorize(rt, sessionToken(event), orgId, permissions);
+      rt.logger.appendKeys({ orgId, actorId: principal.user.id });
+      const params = event.pathParameters ?? {};
+      const query = event.queryStringParameters ?? {};
+      return implementation({
+        rt,
+        event,
+        principal,
+        context: { orgId, actor: { type: 'user', id: principal.user.id }, ifMatch: event.headers?.['if-match'] },
+        param: (name) => params[name] ?? '',
+        body: () => jsonBody(event),
+        query: () => Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'force')),
+        force: query.force === 'true',
+      });
+    });
+}
+
+export const handler = lazyHandler(() => createSettingsHandler(runtime(FUNCTIONS.settings)));

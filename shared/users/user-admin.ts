@@ -1,0 +1,98 @@
+/**
+ * Users as an admin manages them: list (filtered, paginated), read, change, remove.
+ * Removing a user at the IdP never removes them here: removal is this manual step.
+ */
+import { z } from 'zod';
+import type { AuditEvent } from '../audit/model.js';
+import type { Clock, IdGenerator } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { ChangeContext } from '../settings/settings-service.js';
+import { parseInput } from '../settings/validation.js';
+import type { Page, SettingsRepository, UserChange, UserRepository } from '../storage/ports.js';
+import { normalizeEmail, type User } from './model.js';
+
+export interface UserAdminDeps {
+  users: UserRepository;
+  settingsRepository: SettingsRepository;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+export const userListQuerySchema = z.strictObject({
+  email: z.string().max(320).optional(),
+  jit: z.enum(['true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(2048).optional(),
+});
+
+export const userPatchSchema = z.strictObject({
+  firstName: z.string().trim().min(1).max(256).nullable().optional(),
+  lastName: z.string().trim().min(1).max(256).nullable().optional(),
+  status: z.enum(['active', 'blocked']).optional(),
+  assignments: z.array(z.strictObject({ groupId: z.string().min(1), roleId: z.string().min(1) })).max(100).optional(),
+  idpSubject: z.null().optional().describe('null unlinks the recorded IdP subject'),
+});
+
+export async function listUsers(deps: UserAdminDeps, orgId: string, query: unknown): Promise<Page<User>> {
+  const { email, jit, limit, cursor } = parseInput(userListQuerySchema, query);
+  return deps.users.list(orgId, { email: email === undefined ? undefined : normalizeEmail(email), jit: jit === undefined ? undefined : jit === 'true', limit, cursor });
+}
+
+export async function getUser(deps: UserAdminDeps, orgId: string, userId: string): Promise<User> {
+  const user = await deps.users.findById(orgId, userId);
+  if (!user) throw new AppError('NOT_FOUND', `No user ${userId} in this org.`);
+  return user;
+}
+
+function event(deps: UserAdminDeps, context: ChangeContext, type: AuditEvent['type'], user: User, details: Record<string, unknown>): AuditEvent {
+  return { id: deps.ids.newId(), orgId: context.orgId, at: deps.clock.now().toISOString(), type, outcome: 'success', actor: context.actor, target: { type: 'user', id: user.id }, details };
+}
+
+/**
+ * Changes names, status, assignments, or unlinks the IdP subject.
+ * @throws AppError `VALIDATION_FAILED` (unknown role or group), `NOT_FOUND`, `CONFLICT` (blocking yourself)
+ */
+export async function patchUser(deps: UserAdminDeps, context: ChangeContext, userId: string, input: unknown): Promise<User> {
+  const patch = parseInput(userPatchSchema, input);
+  const user = await getUser(deps, context.orgId, userId);
+  if (patch.status === 'blocked' && context.actor.type === 'user' && context.actor.id === userId) {
+    throw new AppError('CONFLICT', 'You cannot block yourself.');
+  }
+  if (patch.assignments) {
+    const settings = await deps.settingsRepository.load(context.orgId);
+    patch.assignments.forEach(({ roleId, groupId }, index) => {
+      if (!settings?.roles.some((role) => role.id === roleId)) throw new AppError('VALIDATION_FAILED', `assignments[${index}].roleId: no role "${roleId}" exists in this org`);
+      if (!settings.groups.some((group) => group.id === groupId)) throw new AppError('VALIDATION_FAILED', `assignments[${index}].groupId: no group "${groupId}" exists in this org`);
+    });
+  }
+  const change: UserChange = { set: { updatedAt: deps.clock.now().toISOString() }, remove: [] };
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  for (const field of ['firstName', 'lastName'] as const) {
+    const value = patch[field];
+    if (value === undefined || value === user[field]) continue;
+    changed[field] = { from: user[field] ?? null, to: value };
+    if (value === null) change.remove.push(field);
+    else change.set[field] = value;
+  }
+  if (patch.status !== undefined && patch.status !== user.status) {
+    changed.status = { from: user.status, to: patch.status };
+    change.set.status = patch.status;
+  }
+  if (patch.assignments && JSON.stringify(patch.assignments) !== JSON.stringify(user.assignments)) {
+    changed.assignments = { from: user.assignments, to: patch.assignments };
+    change.set.assignments = patch.assignments;
+  }
+  if (patch.idpSubject === null && user.idpSubject) {
+    changed.idpSubject = { from: user.idpSubject, to: null };
+    change.remove.push('idpSubject');
+  }
+  if (Object.keys(changed).length === 0) return user;
+  return deps.users.update(user, change, [event(deps, context, 'user.updated', user, { changed })]);
+}
+
+/** @throws AppError `NOT_FOUND`, `CONFLICT` (removing yourself) */
+export async function removeUser(deps: UserAdminDeps, context: ChangeContext, userId: string): Promise<void> {
+  const user = await getUser(deps, context.orgId, userId);
+  if (context.actor.type === 'user' && context.actor.id === userId) throw new AppError('CONFLICT', 'You cannot remove yourself.');
+  await deps.users.remove(user, [event(deps, context, 'user.deleted', user, { email: user.email, provisionedBy: user.provisionedBy })]);
+}
