@@ -8,10 +8,11 @@ import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackPr
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, ROUTES, type FunctionDefinition } from '../functions/routes.js';
-import { bindSessionKey, bindTable } from './bindings.js';
+import { bindSecretsKey, bindSessionKey, bindTable } from './bindings.js';
 import type { BoundTable, TableKey } from './data-stack.js';
 import { SsoFunction } from './sso-function.js';
 import type { StageConfig } from './stage.js';
@@ -21,6 +22,7 @@ export interface ApiStackProps extends StackProps {
   readonly config: StageConfig;
   readonly tables: Readonly<Record<TableKey, BoundTable>>;
   readonly sessionSecret: secretsmanager.ISecret;
+  readonly secretsKey: kms.IKey;
 }
 
 /** The public HTTP API and its Lambda functions. */
@@ -56,6 +58,7 @@ export class ApiStack extends Stack {
         if (access) bindTable(fn, props.tables[key], access);
       }
       bindSessionKey(fn, props.sessionSecret, definition.sessionKeys);
+      bindSecretsKey(fn, props.secretsKey, definition.sealsSecrets);
       functions.set(definition.id, fn);
       // One integration per function, shared by all its routes.
       integrations.set(

@@ -5,6 +5,7 @@
  * Actions are explicit lists; nothing here grants `dynamodb:*` or `*` resources.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { FunctionDefinition } from '../functions/routes.js';
@@ -54,4 +55,24 @@ export function bindSessionKey(
   if (access === 'none') return;
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
   fn.addEnvironment(SESSION_KEY_ENV, secret.secretArn);
+}
+
+/** Environment variable carrying the ARN of the KMS key that seals stored secrets. */
+export const SECRETS_KEY_ENV = 'SECRETS_KMS_KEY_ARN';
+
+/**
+ * Lets `fn` seal and open stored secrets with `key` when its definition says it
+ * `sealsSecrets`, and sets `SECRETS_KMS_KEY_ARN`; otherwise does neither. The grant is
+ * limited to encryption contexts that name the OIDC client-secret purpose.
+ */
+export function bindSecretsKey(fn: lambda.Function, key: kms.IKey, sealsSecrets: boolean | undefined): void {
+  if (!sealsSecrets) return;
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Encrypt', 'kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:EncryptionContext:purpose': 'oidc-client-secret' } },
+    }),
+  );
+  fn.addEnvironment(SECRETS_KEY_ENV, key.keyArn);
 }

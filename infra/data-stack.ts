@@ -5,6 +5,7 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { FunctionDefinition } from '../functions/routes.js';
@@ -44,6 +45,11 @@ export class DataStack extends Stack {
    * still verifies sessions it signed.
    */
   public readonly sessionSecret: secretsmanager.ISecret;
+  /**
+   * Customer-managed key that seals stored secrets (OIDC client secrets) with an
+   * encryption context naming the org and purpose. Rotated yearly by KMS.
+   */
+  public readonly secretsKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -79,6 +85,13 @@ export class DataStack extends Stack {
       removalPolicy,
     });
     new CfnOutput(this, 'SessionSigningSecretArn', { value: this.sessionSecret.secretArn });
+
+    this.secretsKey = new kms.Key(this, 'SecretsKey', {
+      description: `sso-jit ${props.config.stage}: seals OIDC client secrets stored in the settings table`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    new CfnOutput(this, 'SecretsKeyArn', { value: this.secretsKey.keyArn });
   }
 }
 

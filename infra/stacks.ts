@@ -27,6 +27,7 @@ export function createStacks(scope: Construct, config: StageConfig, env?: Enviro
     config,
     tables: data.tables,
     sessionSecret: data.sessionSecret,
+    secretsKey: data.secretsKey,
     description: `sso-jit ${config.stage}: HTTP API and functions (stateless)`,
   });
   for (const stack of [data, api]) {

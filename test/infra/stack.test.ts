@@ -196,6 +196,23 @@ describe('api stack', () => {
 
     const secret = statements.filter((s) => asArray(s.Action).some((a: string) => a.startsWith('secretsmanager:')));
     expect(secret.map((s) => s.Action)).toEqual(definition.sessionKeys === 'none' ? [] : ['secretsmanager:GetSecretValue']);
+
+    // Only functions that seal secrets may use the KMS key, and only for the OIDC client-secret purpose.
+    const kms = statements.filter((s) => asArray(s.Action).some((a: string) => a.startsWith('kms:')));
+    if (definition.sealsSecrets) {
+      expect(kms).toEqual([
+        expect.objectContaining({
+          Action: ['kms:Encrypt', 'kms:Decrypt'],
+          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'oidc-client-secret' } },
+        }),
+      ]);
+    } else {
+      expect(kms).toEqual([]);
+    }
+  });
+
+  it('creates a rotating customer-managed key for sealing stored secrets', () => {
+    data.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
   it('has no IAM statement with a wildcard action or a * resource', () => {
