@@ -81,6 +81,9 @@ class PortInUseError extends Error {}
 
 async function startOnce(port: number, dataDir: string | null, timeoutMs: number): Promise<DynamoDbLocal> {
   const endpoint = `http://127.0.0.1:${port}`;
+  // Checked first: otherwise the probe could reach whatever already listens there
+  // (another DynamoDB Local, say) before this one fails to bind and exits.
+  if (!(await isPortFree(port))) throw new PortInUseError(portInUse(port));
   const child = spawnDynamoDbLocal({ port, path: dataDir, sharedDb: true, stdio: 'pipe' });
   const output = captureOutput(child);
   let spawnError: NodeJS.ErrnoException | undefined;
@@ -114,7 +117,7 @@ async function startOnce(port: number, dataDir: string | null, timeoutMs: number
       }
       if (child.exitCode !== null || child.signalCode !== null) {
         const text = output();
-        if (/BindException|Address already in use/i.test(text)) throw new PortInUseError(`DynamoDB Local could not listen on port ${port}: it is in use. Choose another port.`);
+        if (/BindException|Address already in use/i.test(text)) throw new PortInUseError(portInUse(port));
         const hint = /UnsupportedClassVersionError/.test(text) ? 'The installed Java is too old: ' : '';
         throw new Error(
           `DynamoDB Local exited (code ${child.exitCode ?? child.signalCode}) before answering. ${hint}Java 17 or later is needed.\n${text}`,
@@ -124,7 +127,8 @@ async function startOnce(port: number, dataDir: string | null, timeoutMs: number
         throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms. Java 17 or later is needed.\n${output()}`);
       }
       try {
-        await probe.send(new ListTablesCommand({ Limit: 1 }));
+        // Bounded by an abort too: something else listening on the port may never answer.
+        await probe.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
         break;
       } catch {
         await sleep(100);
@@ -158,6 +162,19 @@ async function terminate(child: ChildProcess, exited: Promise<void>): Promise<vo
     child.kill('SIGKILL');
     await exited;
   }
+}
+
+function portInUse(port: number): string {
+  return `DynamoDB Local could not listen on port ${port}: it is in use. Choose another port.`;
+}
+
+/** Whether the port can be bound on all interfaces, as DynamoDB Local binds it. */
+async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, () => server.close(() => done(true)));
+  });
 }
 
 async function findFreePort(): Promise<number> {

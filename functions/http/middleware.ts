@@ -15,7 +15,7 @@ export function bodyLimit(maxBytes = MAX_BODY_BYTES): MiddlewareObj<HttpEvent, H
   return {
     before: ({ event }) => {
       if (!event.body) return;
-      const bytes = event.isBase64Encoded ? Math.floor((event.body.length * 3) / 4) : Buffer.byteLength(event.body, 'utf8');
+      const bytes = Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
       if (bytes > maxBytes) {
         throw new AppError('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBytes / 1024} KiB.`);
       }

@@ -61,6 +61,25 @@ export async function completeLogin(
   }
 }
 
+const MAX_DETAIL_STRING = 256;
+const MAX_DETAIL_ITEMS = 20;
+
+/**
+ * Bounds what an unauthenticated post can make us store: strings cut to 256 characters,
+ * lists to 20 items, nesting to 4 levels. Keeps every failure event small.
+ */
+function bounded(value: unknown, depth = 0): any {
+  if (typeof value === 'string') return value.length > MAX_DETAIL_STRING ? `${value.slice(0, MAX_DETAIL_STRING)}…` : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= 4) return '…';
+  if (Array.isArray(value)) return value.slice(0, MAX_DETAIL_ITEMS).map((item) => bounded(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value)
+      .slice(0, MAX_DETAIL_ITEMS)
+      .map(([key, entry]) => [key.slice(0, 64), bounded(entry, depth + 1)]),
+  );
+}
+
 /** What a failed login's audit event records about the attempt, beyond the error's own details. */
 export interface FailureContext {
   protocol: 'saml' | 'oidc';
@@ -80,7 +99,7 @@ export async function recordLoginFailure(
   context: FailureContext,
 ): Promise<void> {
   const { identity } = context;
-  const issuer = identity?.issuer ?? context.issuer ?? (typeof error.details.issuer === 'string' ? error.details.issuer : undefined);
+  const issuer = identity?.issuer ?? context.issuer;
   const event: AuditEvent = {
     id: deps.ids.newId(),
     orgId: settings.org.id,
@@ -89,7 +108,9 @@ export async function recordLoginFailure(
     outcome: 'failure',
     code: error.code,
     actor: { type: 'idp', id: issuer ?? 'unknown' },
-    details: {
+    details: bounded({
+      // The error's own details first: what this service knows (the configured issuer) wins over what the message claimed.
+      ...error.details,
       protocol: context.protocol,
       message: error.message,
       issuer: issuer ?? null,
@@ -101,8 +122,7 @@ export async function recordLoginFailure(
             roleValues: extractRoleValues(identity, settings.provisioning.jit) ?? null,
           }
         : {}),
-      ...error.details,
-    },
+    }),
   };
   const userId = error.details.userId;
   if (typeof userId === 'string') event.target = { type: 'user', id: userId };

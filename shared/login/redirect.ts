@@ -44,6 +44,7 @@ export function safeRedirect(target: string, baseUrl: string): string {
   }
   const origin = new URL(baseUrl).origin;
   const url = new URL(target, origin);
-  if (url.origin !== origin) throw refuse('it points at another host');
+  // `/.//evil` and `/a/..//evil` normalize to a path that a later relative redirect would read as a host.
+  if (url.origin !== origin || url.pathname.startsWith('//')) throw refuse('it points at another host');
   return url.toString();
 }

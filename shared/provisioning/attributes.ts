@@ -52,7 +52,7 @@ export function extractEmail(identity: AssertedIdentity, jit: JitSettings): stri
   }
   if (identity.protocol === 'saml' && isEmailAddress(identity.subject)) return normalizeEmail(identity.subject);
   for (const name of names) {
-    const email = identity.attributes.get(name)?.map((value) => value.trim()).find(isEmailAddress);
+    const email = identity.attributes.get(name)?.find(isEmailAddress);
     if (email) return normalizeEmail(email);
   }
   throw new LoginError(

@@ -62,11 +62,13 @@ export function planLogin(input: LoginPlanInput): LoginPlan {
       details: { userId: existing.id },
     });
   }
-  if (existing?.idpSubject && subject && existing.idpSubject.issuer === identity.issuer && existing.idpSubject.subject !== subject) {
+  // A user linked to a subject of this issuer signs in only as that subject: a transient
+  // or email NameID carrying the same email is another identity until an admin unlinks.
+  if (existing?.idpSubject && existing.idpSubject.issuer === identity.issuer && existing.idpSubject.subject !== subject) {
     throw new LoginError(
       'SUBJECT_MISMATCH',
       'This email address belongs to another identity at your identity provider. Ask your administrator to check the account link.',
-      { details: { expected: existing.idpSubject.subject, received: subject, userId: existing.id } },
+      { details: { expected: existing.idpSubject.subject, received: subject ?? identity.subject, receivedFormat: identity.subjectFormat ?? null, userId: existing.id } },
     );
   }
   const jitOn = provisioning.method === 'jit';

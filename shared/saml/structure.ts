@@ -73,6 +73,25 @@ function assertLexicallySafe(xml: string): void {
   if (afterDeclaration.includes('<?')) throw malformed('it contains an XML processing instruction');
   if (xml.includes('<!--')) throw malformed('it contains an XML comment');
   if (xml.includes('<![CDATA[')) throw malformed('it contains a CDATA section');
+  // Bounds on what parsing and canonicalization cost, before either runs: a real response
+  // has a few hundred elements, a handful of namespace declarations and little depth.
+  const elements = count(xml, '<');
+  if (elements > MAX_ELEMENTS) throw malformed('it has too many elements', { expected: `at most ${MAX_ELEMENTS}`, received: elements });
+  const namespaces = count(xml, 'xmlns');
+  if (namespaces > MAX_NAMESPACE_DECLARATIONS) {
+    throw malformed('it declares too many namespaces', { expected: `at most ${MAX_NAMESPACE_DECLARATIONS}`, received: namespaces });
+  }
+}
+
+/** Elements (tags), namespace declarations and nesting depth a response may have. */
+const MAX_ELEMENTS = 5000;
+const MAX_NAMESPACE_DECLARATIONS = 64;
+const MAX_DEPTH = 32;
+
+function count(text: string, needle: string): number {
+  let found = 0;
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) found += 1;
+  return found;
 }
 
 function parseXml(xml: string): Document {
@@ -114,7 +133,11 @@ export function parseSamlResponseXml(xml: string): Document {
 
   const ids = new Set<string>();
   const assertions: Element[] = [];
+  const depth = new Map<unknown, number>([[doc, 0]]);
   for (const node of descendants(doc)) {
+    const level = (node.parentNode ? (depth.get(node.parentNode) ?? 0) : 0) + 1;
+    if (level > MAX_DEPTH) throw malformed('its elements are nested too deeply', { expected: `at most ${MAX_DEPTH} levels` });
+    depth.set(node, level);
     switch (node.nodeType) {
       case NODE.element:
         break;

@@ -181,6 +181,10 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
   };
 }
 
+const STATUS_PREFIX = 'urn:oasis:names:tc:SAML:2.0:status:';
+const KNOWN_STATUS =
+  /^urn:oasis:names:tc:SAML:2\.0:status:(Success|Requester|Responder|VersionMismatch|AuthnFailed|InvalidAttrNameOrValue|InvalidNameIDPolicy|NoAuthnContext|NoAvailableIDP|NoPassive|NoSupportedIDP|PartialLogout|ProxyCountExceeded|RequestDenied|RequestUnsupported|RequestVersionDeprecated|RequestVersionTooHigh|RequestVersionTooLow|ResourceNotRecognized|TooManyResponses|UnknownAttrProfile|UnknownPrincipal|UnsupportedBinding)$/;
+
 function assertStatusSuccess(response: Element): void {
   const statuses = childElements(response, NS.protocol, 'Status');
   if (statuses.length !== 1) throw malformed('it must contain exactly one Status');
@@ -194,13 +198,14 @@ function assertStatusSuccess(response: Element): void {
 
   const messageElement = firstChildElement(status, NS.protocol, 'StatusMessage');
   const statusMessage = messageElement === undefined ? undefined : (messageElement.textContent ?? '').trim().slice(0, STATUS_MESSAGE_MAX);
-  const shortCodes = codes.map((code) => code.replace('urn:oasis:names:tc:SAML:2.0:status:', '')).join('/');
+  // The status is unsigned: only SAML's own status codes may reach our page; the raw values go to the audit trail.
+  const shortCodes = codes.map((code) => (KNOWN_STATUS.test(code) ? code.slice(STATUS_PREFIX.length) : 'unrecognized')).join('/');
   throw new LoginError(
     'IDP_STATUS_ERROR',
-    `The identity provider did not sign you in (status ${shortCodes.slice(0, 200)}). Ask your administrator to check that you are assigned to this application at the identity provider and that its SAML settings match this organization's.`,
+    `The identity provider did not sign you in (status ${shortCodes}). Ask your administrator to check that you are assigned to this application at the identity provider and that its SAML settings match this organization's.`,
     {
       details: {
-        issuer: issuerText(response),
+        receivedIssuer: issuerText(response),
         statusCode: codes[0],
         subStatusCodes: codes.slice(1),
         ...(statusMessage === undefined ? {} : { statusMessage }),

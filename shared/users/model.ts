@@ -32,12 +32,17 @@ export interface User {
   lastLoginAt?: string;
 }
 
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+/**
+ * The stored form of an email: ASCII whitespace trimmed, ASCII letters lowercased. Only
+ * ASCII: `toLowerCase()` folds characters such as the Kelvin sign (U+212A) into ASCII
+ * letters, which would let `\u212Aate@acme.test` sign in as `kate@acme.test`.
+ */
+export const normalizeEmail = (email: string): string => email.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '').replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
 /** Whether a value is exactly one email address (not a list, not a display name). */
-export const isEmailAddress = (value: string): boolean => value.length <= 320 && EMAIL.test(value.trim());
+export const isEmailAddress = (value: string): boolean => value.length <= 320 && EMAIL.test(normalizeEmail(value));
 
 /** The public shape of a user (API.md "User"), with `orgId` for `/me`. */
 export function toUserView(user: User): Record<string, unknown> {

@@ -1,0 +1,508 @@
+/**
+ * Who may call the admin routes (API.md "Admin routes"): every route against every
+ * permission it needs, authentication failures, permissions read on every call,
+ * another org's routes, and the body limits. Through the local API Gateway adapter and
+ * the settings handler, on DynamoDB Local; roles, groups and mappings are made through
+ * the real API with the org admin's token.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_ROUTES, routeKey, type RouteDefinition } from '../../functions/routes.js';
+import { staticKeySource } from '../../shared/sessions/key-sources.js';
+import { SessionTokens } from '../../shared/sessions/session-tokens.js';
+import { PERMISSIONS, type Permission } from '../../shared/settings/model.js';
+import type { Assignment, User } from '../../shared/users/model.js';
+import { apiClient, createSamlOrg, startTestService, tokenFor, type ApiResponse, type SamlOrg, type TestService } from '../support/service.js';
+
+let service: TestService;
+let org: SamlOrg;
+let otherOrg: SamlOrg;
+let adminToken: string;
+/** The org admin (Organization Admin: every permission). */
+let admin: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  service = await startTestService();
+  org = await createSamlOrg(service);
+  otherOrg = await createSamlOrg(service);
+  adminToken = await tokenFor(service, org.orgId, org.adminEmail);
+  admin = apiClient(service, adminToken);
+});
+afterAll(() => service?.close());
+
+const FORBIDDEN = { error: { code: 'FORBIDDEN', message: expect.any(String) } };
+const UNAUTHENTICATED = { error: { code: 'UNAUTHENTICATED', message: expect.any(String) } };
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}-${++counter}`;
+
+function expectStatus(response: ApiResponse, status: number): void {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+}
+
+/** A user of the org, written as a login would write it. */
+async function createUser(assignments: Assignment[], orgId = org.orgId): Promise<User> {
+  const at = service.clock.now().toISOString();
+  const user: User = {
+    id: randomUUID(),
+    orgId,
+    email: `${unique('user')}@${orgId}.test`,
+    status: 'active',
+    provisionedBy: 'manual',
+    jitProvisioned: false,
+    assignments,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await service.rt.users.commitLogin({ kind: 'create', user, events: [] });
+  return user;
+}
+
+/** A custom role created through POST /orgs/{orgId}/roles. */
+async function createRole(permissions: readonly Permission[]): Promise<string> {
+  const response = await admin('POST', `/orgs/${org.orgId}/roles`, { name: unique('role'), permissions });
+  expectStatus(response, 201);
+  return response.body.id as string;
+}
+
+async function createGroup(): Promise<string> {
+  const response = await admin('POST', `/orgs/${org.orgId}/groups`, { name: unique('group') });
+  expectStatus(response, 201);
+  return response.body.id as string;
+}
+
+async function createMapping(): Promise<string> {
+  const response = await admin('POST', `/orgs/${org.orgId}/settings/role-mappings`, { roleId: 'regular-user', groupIds: ['default'], idpValue: unique('Staff') });
+  expectStatus(response, 201);
+  return response.body.id as string;
+}
+
+const principals = new Map<string, Promise<string>>();
+
+/** A token of a user whose only role holds exactly `permissions` (one role and user per distinct set). */
+function tokenWith(permissions: readonly Permission[]): Promise<string> {
+  const key = [...permissions].sort().join(' ');
+  let token = principals.get(key);
+  if (!token) {
+    token = (async () => {
+      const roleId = await createRole(permissions);
+      const user = await createUser([{ groupId: 'default', roleId }]);
+      return service.rt.sessions.issue(user);
+    })();
+    principals.set(key, token);
+  }
+  return token;
+}
+
+interface Call {
+  params: Record<string, string>;
+  body?: unknown;
+  /** The status a caller holding the route's permissions gets. */
+  success: number;
+}
+
+/**
+ * One call per admin route, with fresh objects where the call changes or removes
+ * one, so that no case spoils another.
+ */
+const CALLS: Record<string, () => Promise<Call>> = {
+  'GET /orgs/{orgId}/settings/sso': async () => ({ params: {}, success: 200 }),
+  'PUT /orgs/{orgId}/settings/sso': async () => ({
+    params: {},
+    body: { enabled: true, protocol: 'saml', saml: { idpEntityId: org.idp.entityId, certificates: [org.idp.certificatePem] } },
+    success: 200,
+  }),
+  'GET /orgs/{orgId}/settings/provisioning': async () => ({ params: {}, success: 200 }),
+  'PUT /orgs/{orgId}/settings/provisioning': async () => ({
+    params: {},
+    body: { method: 'jit', jit: { roleSource: 'idp', roleAttribute: 'groups', onNoRoleMatch: 'deny' } },
+    success: 200,
+  }),
+  'GET /orgs/{orgId}/settings/role-mappings': async () => ({ params: {}, success: 200 }),
+  'PUT /orgs/{orgId}/settings/role-mappings': async () => ({
+    params: {},
+    body: { items: [{ roleId: 'account-admin', groupIds: ['default'], idpValue: 'Admins' }] },
+    success: 200,
+  }),
+  'POST /orgs/{orgId}/settings/role-mappings': async () => ({
+    params: {},
+    body: { roleId: 'regular-user', groupIds: ['default'], idpValue: unique('Staff') },
+    success: 201,
+  }),
+  'POST /orgs/{orgId}/settings/role-mappings/preview': async () => ({ params: {}, body: { values: ['Admins'] }, success: 200 }),
+  'DELETE /orgs/{orgId}/settings/role-mappings/{mappingId}': async () => ({ params: { mappingId: await createMapping() }, success: 204 }),
+  'GET /orgs/{orgId}/roles': async () => ({ params: {}, success: 200 }),
+  'POST /orgs/{orgId}/roles': async () => ({ params: {}, body: { name: unique('role'), permissions: ['users:view'] }, success: 201 }),
+  'PUT /orgs/{orgId}/roles/{roleId}': async () => ({
+    params: { roleId: await createRole([]) },
+    body: { name: unique('role'), permissions: ['audit:view'] },
+    success: 200,
+  }),
+  'DELETE /orgs/{orgId}/roles/{roleId}': async () => ({ params: { roleId: await createRole([]) }, success: 204 }),
+  'GET /orgs/{orgId}/groups': async () => ({ params: {}, success: 200 }),
+  'POST /orgs/{orgId}/groups': async () => ({ params: {}, body: { name: unique('group') }, success: 201 }),
+  'PUT /orgs/{orgId}/groups/{groupId}': async () => ({ params: { groupId: await createGroup() }, body: { name: unique('group') }, success: 200 }),
+  'DELETE /orgs/{orgId}/groups/{groupId}': async () => ({ params: { groupId: await createGroup() }, success: 204 }),
+  'GET /orgs/{orgId}/users': async () => ({ params: {}, success: 200 }),
+  'GET /orgs/{orgId}/users/{userId}': async () => ({ params: { userId: (await createUser([])).id }, success: 200 }),
+  'PATCH /orgs/{orgId}/users/{userId}': async () => ({ params: { userId: (await createUser([])).id }, body: { firstName: 'Grace' }, success: 200 }),
+  'DELETE /orgs/{orgId}/users/{userId}': async () => ({ params: { userId: (await createUser([])).id }, success: 204 }),
+  'GET /orgs/{orgId}/audit-events': async () => ({ params: {}, success: 200 }),
+};
+
+function pathOf(route: RouteDefinition, orgId: string, params: Record<string, string>): string {
+  return route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = name === 'orgId' ? orgId : params[name];
+    if (value === undefined) throw new Error(`no value for {${name}} in ${route.path}`);
+    return encodeURIComponent(value);
+  });
+}
+
+function arrangeCall(route: RouteDefinition): Promise<Call> {
+  const arrange = CALLS[routeKey(route)];
+  if (!arrange) throw new Error(`no call arranged for ${routeKey(route)}: add it to CALLS`);
+  return arrange();
+}
+
+function send(token: string | undefined, route: RouteDefinition, { params, body }: Call, orgId = org.orgId, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  return apiClient(service, token)(route.method, pathOf(route, orgId, params), body, headers);
+}
+
+/** Calls `route` of `orgId` with `token`, on objects arranged for it. */
+async function callAs(token: string | undefined, route: RouteDefinition, orgId = org.orgId, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  return send(token, route, await arrangeCall(route), orgId, headers);
+}
+
+const routeNamed = (key: string): RouteDefinition => {
+  const route = ADMIN_ROUTES.find((candidate) => routeKey(candidate) === key);
+  if (!route) throw new Error(`no admin route ${key}`);
+  return route;
+};
+
+const withoutOne = ADMIN_ROUTES.flatMap((route) => (route.permissions ?? []).map((missing) => ({ key: routeKey(route), route, missing })));
+const withExactly = ADMIN_ROUTES.map((route) => ({ key: routeKey(route), route, permissions: route.permissions ?? [], needs: (route.permissions ?? []).join(' and ') }));
+
+/** The table of API.md "Admin routes", written out here so the matrix below checks the contract, not the code's own table. */
+const API_PERMISSIONS: Record<string, Permission[]> = {
+  'GET /orgs/{orgId}/settings/sso': ['security:view'],
+  'PUT /orgs/{orgId}/settings/sso': ['security:edit'],
+  'GET /orgs/{orgId}/settings/provisioning': ['security:view'],
+  'PUT /orgs/{orgId}/settings/provisioning': ['security:edit', 'users:edit'],
+  'GET /orgs/{orgId}/settings/role-mappings': ['security:view'],
+  'PUT /orgs/{orgId}/settings/role-mappings': ['security:edit'],
+  'POST /orgs/{orgId}/settings/role-mappings': ['security:edit'],
+  'DELETE /orgs/{orgId}/settings/role-mappings/{mappingId}': ['security:edit'],
+  'POST /orgs/{orgId}/settings/role-mappings/preview': ['security:view'],
+  'GET /orgs/{orgId}/roles': ['roles:view'],
+  'POST /orgs/{orgId}/roles': ['roles:edit'],
+  'PUT /orgs/{orgId}/roles/{roleId}': ['roles:edit'],
+  'DELETE /orgs/{orgId}/roles/{roleId}': ['roles:edit'],
+  'GET /orgs/{orgId}/groups': ['groups:view'],
+  'POST /orgs/{orgId}/groups': ['groups:edit'],
+  'PUT /orgs/{orgId}/groups/{groupId}': ['groups:edit'],
+  'DELETE /orgs/{orgId}/groups/{groupId}': ['groups:edit'],
+  'GET /orgs/{orgId}/users': ['users:view'],
+  'GET /orgs/{orgId}/users/{userId}': ['users:view'],
+  'PATCH /orgs/{orgId}/users/{userId}': ['users:edit'],
+  'DELETE /orgs/{orgId}/users/{userId}': ['users:edit'],
+  'GET /orgs/{orgId}/audit-events': ['audit:view'],
+};
+
+describe('the permission matrix of the admin routes', () => {
+  it('declares for every admin route exactly the permissions of API.md, and no route API.md lacks', () => {
+    const declared = Object.fromEntries(ADMIN_ROUTES.map((route) => [routeKey(route), [...(route.permissions ?? [])].sort()]));
+
+    expect(declared).toEqual(Object.fromEntries(Object.entries(API_PERMISSIONS).map(([key, permissions]) => [key, [...permissions].sort()])));
+  });
+
+  it.each(withoutOne)('refuses $key to a role holding every permission but $missing', async ({ route, missing }) => {
+    const token = await tokenWith(PERMISSIONS.filter((permission) => permission !== missing));
+
+    const response = await callAs(token, route);
+
+    expectStatus(response, 403);
+    expect(response.body).toEqual(FORBIDDEN);
+  });
+
+  it.each(withExactly)('lets a role holding exactly $needs call $key', async ({ route, permissions }) => {
+    const token = await tokenWith(permissions);
+    const call = await arrangeCall(route);
+
+    const response = await send(token, route, call);
+
+    expectStatus(response, call.success);
+  });
+
+  it('leaves a role, a group, a mapping and a user in place when their removal is refused', async () => {
+    const edits: Permission[] = ['roles:edit', 'groups:edit', 'security:edit', 'users:edit'];
+    const token = await tokenWith(PERMISSIONS.filter((permission) => !edits.includes(permission)));
+    const [roleId, groupId, mappingId, user] = [await createRole([]), await createGroup(), await createMapping(), await createUser([])];
+    const client = apiClient(service, token);
+
+    const refused = [
+      await client('DELETE', `/orgs/${org.orgId}/roles/${roleId}`),
+      await client('DELETE', `/orgs/${org.orgId}/groups/${groupId}`),
+      await client('DELETE', `/orgs/${org.orgId}/settings/role-mappings/${mappingId}`),
+      await client('DELETE', `/orgs/${org.orgId}/users/${user.id}`),
+    ];
+
+    expect(refused.map((response) => response.status)).toEqual([403, 403, 403, 403]);
+    const settings = await service.rt.settingsRepository.load(org.orgId);
+    expect(settings?.roles.map((role) => role.id)).toContain(roleId);
+    expect(settings?.groups.map((group) => group.id)).toContain(groupId);
+    expect(settings?.roleMappings.map((mapping) => mapping.id)).toContain(mappingId);
+    expect(await service.rt.users.findById(org.orgId, user.id)).toBeDefined();
+  });
+});
+
+describe('authentication on the admin routes', () => {
+  const ROUTES_CHECKED = ['GET /orgs/{orgId}/settings/sso', 'PATCH /orgs/{orgId}/users/{userId}', 'GET /orgs/{orgId}/audit-events'];
+
+  /** How each kind of bad token is made; every one is a token of a user with every permission otherwise. */
+  const BAD_TOKENS: Record<string, () => Promise<string | undefined>> = {
+    'no token': async () => undefined,
+    'a malformed token': async () => 'not-a-jwt',
+    'a token signed with another key': async () => {
+      const user = await createUser([{ groupId: 'default', roleId: 'organization-admin' }]);
+      const forger = new SessionTokens({ keys: staticKeySource('another-session-secret-that-is-long-enough-987654'), clock: service.clock, issuer: service.baseUrl });
+      return forger.issue(user);
+    },
+    'a token of a deleted user': async () => {
+      const user = await createUser([{ groupId: 'default', roleId: 'organization-admin' }]);
+      const token = await service.rt.sessions.issue(user);
+      expectStatus(await admin('DELETE', `/orgs/${org.orgId}/users/${user.id}`), 204);
+      return token;
+    },
+    'a token of a blocked user': async () => {
+      const user = await createUser([{ groupId: 'default', roleId: 'organization-admin' }]);
+      const token = await service.rt.sessions.issue(user);
+      expectStatus(await admin('PATCH', `/orgs/${org.orgId}/users/${user.id}`, { status: 'blocked' }), 200);
+      return token;
+    },
+  };
+
+  const cases = Object.keys(BAD_TOKENS).flatMap((kind) => ROUTES_CHECKED.map((key) => ({ kind, key })));
+
+  it.each(cases)('answers 401 UNAUTHENTICATED to $kind on $key', async ({ kind, key }) => {
+    const token = await BAD_TOKENS[kind]!();
+
+    const response = await callAs(token, routeNamed(key));
+
+    expectStatus(response, 401);
+    expect(response.body).toEqual(UNAUTHENTICATED);
+  });
+
+  it.each(ROUTES_CHECKED)('answers 401 UNAUTHENTICATED to an expired token on %s', async (key) => {
+    const user = await createUser([{ groupId: 'default', roleId: 'organization-admin' }]);
+    const token = await service.rt.sessions.issue(user, 3600);
+    const issuedAt = service.clock.now();
+    service.clock.advance(3601 * 1000);
+    try {
+      const response = await callAs(token, routeNamed(key));
+
+      expectStatus(response, 401);
+      expect(response.body).toEqual(UNAUTHENTICATED);
+    } finally {
+      service.clock.set(issuedAt);
+    }
+  });
+
+  it('accepts the same token a second before it expires', async () => {
+    const user = await createUser([{ groupId: 'default', roleId: 'organization-admin' }]);
+    const token = await service.rt.sessions.issue(user, 3600);
+    const issuedAt = service.clock.now();
+    service.clock.advance(3599 * 1000);
+    try {
+      const response = await callAs(token, routeNamed('GET /orgs/{orgId}/settings/sso'));
+
+      expectStatus(response, 200);
+    } finally {
+      service.clock.set(issuedAt);
+    }
+  });
+
+  it('accepts the session token in the session cookie as well as in the Authorization header', async () => {
+    const response = await callAs(undefined, routeNamed('GET /orgs/{orgId}/users'), org.orgId, { cookie: `session=${adminToken}` });
+
+    expectStatus(response, 200);
+  });
+});
+
+describe('permissions read on every call', () => {
+  const listUsers = (token: string) => apiClient(service, token)('GET', `/orgs/${org.orgId}/users`);
+
+  it('grants a role given to a user on the very next call, without a new sign-in', async () => {
+    const user = await createUser([{ groupId: 'default', roleId: 'regular-user' }]);
+    const token = await service.rt.sessions.issue(user);
+    expectStatus(await listUsers(token), 403);
+
+    expectStatus(await admin('PATCH', `/orgs/${org.orgId}/users/${user.id}`, { assignments: [{ groupId: 'default', roleId: 'account-admin' }] }), 200);
+    const response = await listUsers(token);
+
+    expectStatus(response, 200);
+  });
+
+  it('withdraws a role taken from a user on the very next call', async () => {
+    const user = await createUser([{ groupId: 'default', roleId: 'account-admin' }]);
+    const token = await service.rt.sessions.issue(user);
+    expectStatus(await listUsers(token), 200);
+
+    expectStatus(await admin('PATCH', `/orgs/${org.orgId}/users/${user.id}`, { assignments: [{ groupId: 'default', roleId: 'regular-user' }] }), 200);
+    const response = await listUsers(token);
+
+    expectStatus(response, 403);
+    expect(response.body).toEqual(FORBIDDEN);
+  });
+
+  it('applies a permission removed from a role at once to every holder of that role', async () => {
+    const roleId = await createRole(['users:view']);
+    const user = await createUser([{ groupId: 'default', roleId }]);
+    const token = await service.rt.sessions.issue(user);
+    expectStatus(await listUsers(token), 200);
+
+    expectStatus(await admin('PUT', `/orgs/${org.orgId}/roles/${roleId}`, { name: unique('role'), permissions: ['audit:view'] }), 200);
+    const response = await listUsers(token);
+
+    expectStatus(response, 403);
+    expect(response.body).toEqual(FORBIDDEN);
+  });
+
+  it('applies a permission added to a role at once', async () => {
+    const roleId = await createRole([]);
+    const user = await createUser([{ groupId: 'default', roleId }]);
+    const token = await service.rt.sessions.issue(user);
+    expectStatus(await listUsers(token), 403);
+
+    expectStatus(await admin('PUT', `/orgs/${org.orgId}/roles/${roleId}`, { name: unique('role'), permissions: ['users:view'] }), 200);
+    const response = await listUsers(token);
+
+    expectStatus(response, 200);
+  });
+
+  it('refuses a user blocked by an admin on the very next call, and accepts them again once unblocked', async () => {
+    const user = await createUser([{ groupId: 'default', roleId: 'account-admin' }]);
+    const token = await service.rt.sessions.issue(user);
+    expectStatus(await listUsers(token), 200);
+
+    expectStatus(await admin('PATCH', `/orgs/${org.orgId}/users/${user.id}`, { status: 'blocked' }), 200);
+    const whileBlocked = await listUsers(token);
+    expectStatus(await admin('PATCH', `/orgs/${org.orgId}/users/${user.id}`, { status: 'active' }), 200);
+    const afterUnblock = await listUsers(token);
+
+    expectStatus(whileBlocked, 401);
+    expect(whileBlocked.body).toEqual(UNAUTHENTICATED);
+    expectStatus(afterUnblock, 200);
+  });
+
+  it('sums the permissions of every role a user holds, in any group', async () => {
+    const [viewUsers, viewAudit] = [await createRole(['users:view']), await createRole(['audit:view'])];
+    const groupId = await createGroup();
+    const user = await createUser([
+      { groupId: 'default', roleId: viewUsers },
+      { groupId, roleId: viewAudit },
+    ]);
+    const client = apiClient(service, await service.rt.sessions.issue(user));
+
+    const [users, audit, roles] = [
+      await client('GET', `/orgs/${org.orgId}/users`),
+      await client('GET', `/orgs/${org.orgId}/audit-events`),
+      await client('GET', `/orgs/${org.orgId}/roles`),
+    ];
+
+    expect([users.status, audit.status, roles.status]).toEqual([200, 200, 403]);
+  });
+});
+
+describe("another org's admin routes", () => {
+  /** Ids the caller cannot know in another org; the body is never read, since the call is refused first. */
+  const FOREIGN_CALL: Call = { params: { mappingId: 'any-mapping', roleId: 'any-role', groupId: 'any-group', userId: 'any-user' }, body: {}, success: 403 };
+
+  it.each(ADMIN_ROUTES.map((route) => ({ key: routeKey(route), route })))(
+    "answers $key of an existing other org exactly as that of an org that does not exist",
+    async ({ route }) => {
+      const missingOrgId = `no-such-org-${randomUUID().slice(0, 8)}`;
+      const call = { ...FOREIGN_CALL, body: route.method === 'GET' || route.method === 'DELETE' ? undefined : FOREIGN_CALL.body };
+
+      const existing = await send(adminToken, route, call, otherOrg.orgId);
+      const missing = await send(adminToken, route, call, missingOrgId);
+
+      expectStatus(existing, 403);
+      expect(existing.body).toEqual(FORBIDDEN);
+      expect({ status: missing.status, body: missing.body }).toEqual({ status: existing.status, body: existing.body });
+    },
+  );
+
+  it("leaves the other org's settings unchanged after a refused write", async () => {
+    const before = await service.rt.settingsRepository.load(otherOrg.orgId);
+
+    const refused = [
+      await callAs(adminToken, routeNamed('PUT /orgs/{orgId}/settings/role-mappings'), otherOrg.orgId),
+      await callAs(adminToken, routeNamed('PUT /orgs/{orgId}/settings/sso'), otherOrg.orgId),
+    ];
+
+    expect(refused.map((response) => response.status)).toEqual([403, 403]);
+    const after = await service.rt.settingsRepository.load(otherOrg.orgId);
+    expect(after?.version).toBe(before?.version);
+    expect(after?.roleMappings).toEqual(before?.roleMappings);
+  });
+});
+
+describe('request bodies', () => {
+  const ssoPath = () => `/orgs/${org.orgId}/settings/sso`;
+
+  it('refuses a PUT body over 256 KiB with 413 PAYLOAD_TOO_LARGE', async () => {
+    const body = JSON.stringify({ enabled: true, padding: 'x'.repeat(256 * 1024) });
+
+    const response = await admin('PUT', ssoPath(), body);
+
+    expectStatus(response, 413);
+    expect(response.body).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String) } });
+  });
+
+  it('reads a body of exactly 256 KiB (and validates it) rather than refusing it as too large', async () => {
+    const shell = JSON.stringify({ enabled: true, padding: '' });
+    const body = JSON.stringify({ enabled: true, padding: 'x'.repeat(256 * 1024 - Buffer.byteLength(shell)) });
+    expect(Buffer.byteLength(body)).toBe(256 * 1024);
+
+    const response = await admin('PUT', ssoPath(), body);
+
+    expectStatus(response, 400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('refuses a body over 256 KiB that arrives base64-encoded (a non-text content type) with 413', async () => {
+    const body = JSON.stringify({ enabled: true, padding: 'x'.repeat(256 * 1024) });
+
+    const response = await admin('PUT', ssoPath(), body, { 'content-type': 'application/octet-stream' });
+
+    expectStatus(response, 413);
+    expect(response.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('reads a body of exactly 256 KiB that arrives base64-encoded (a non-text content type) rather than refusing it', async () => {
+    const shell = JSON.stringify({ enabled: true, padding: '' });
+    const body = JSON.stringify({ enabled: true, padding: 'x'.repeat(256 * 1024 - Buffer.byteLength(shell)) });
+    expect(Buffer.byteLength(body)).toBe(256 * 1024);
+
+    const response = await admin('PUT', ssoPath(), body, { 'content-type': 'application/octet-stream' });
+
+    expectStatus(response, 400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('answers a malformed JSON body with 400 VALIDATION_FAILED naming the body', async () => {
+    const response = await admin('PUT', ssoPath(), '{"enabled": tru');
+
+    expectStatus(response, 400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+    expect(response.body.error.message).toMatch(/\bbody\b/);
+  });
+
+  it('answers a missing JSON body with 400 VALIDATION_FAILED naming the body', async () => {
+    const response = await admin('PUT', ssoPath());
+
+    expectStatus(response, 400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+    expect(response.body.error.message).toMatch(/\bbody\b/);
+  });
+});
