@@ -71,6 +71,8 @@ export async function listRoleMappings(deps: SettingsDeps, orgId: string): Promi
   return roleMappingsView(await loadOrg(deps, orgId));
 }
 
+const mappingKey = (mapping: Omit<RoleMapping, 'id'>) => JSON.stringify([mapping.roleId, [...mapping.groupIds].sort(), mapping.idpValue ?? null]);
+
 function toMapping(deps: SettingsDeps, input: z.infer<typeof roleMappingInputSchema>): RoleMapping {
   const { id: _ignored, ...fields } = input;
   return { id: deps.ids.newId(), ...fields, groupIds: [...new Set(fields.groupIds)] };
@@ -97,7 +99,14 @@ export async function replaceRoleMappings(deps: SettingsDeps, context: ChangeCon
   const parsed = parseInput(roleMappingsReplaceSchema, input);
   const current = await loadOrg(deps, context.orgId);
   checkIfMatch(context.ifMatch, sorted(current.roleMappings));
-  const mappings = parsed.items.map((item) => toMapping(deps, item));
+  // A mapping that is already there keeps its id: PUTting back what GET showed changes nothing.
+  const unchanged = new Map(current.roleMappings.map((mapping) => [mappingKey(mapping), mapping.id]));
+  const mappings = parsed.items.map((item) => {
+    const mapping = toMapping(deps, item);
+    const id = unchanged.get(mappingKey(mapping));
+    if (id) unchanged.delete(mappingKey(mapping));
+    return id ? { ...mapping, id } : mapping;
+  });
   mappings.forEach((mapping, index) => checkReferences(current, mapping, `items[${index}].`));
   guardLastAdminMapping(current, { roleMappings: mappings }, options);
   const event = auditEvent(deps, context, 'role_mapping.replaced', { type: 'role-mapping', id: '*' }, {

@@ -154,20 +154,37 @@ function samlFromInput(input: z.infer<typeof samlSettingsInputSchema>): SsoSetti
   return parseInput(samlSettingsSchema, { ...merged, certificates }, 'saml');
 }
 
-/** True when the object holds only read-only fields (a GET's `saml` sent back untouched when SAML is not set up). */
-const onlyReadOnly = (value: object | undefined, readOnlyKeys: string[]) =>
-  value !== undefined && Object.entries(value).every(([key, entry]) => entry === undefined || readOnlyKeys.includes(key));
+const READ_ONLY_SECTION_KEYS: Record<'saml' | 'oidc', readonly string[]> = {
+  saml: ['spEntityId', 'acsUrl', 'metadataUrl', 'certificateInfo'],
+  oidc: ['redirectUri', 'clientSecretSet'],
+};
+
+/**
+ * Drops a `saml` or `oidc` section that holds only read-only fields: what a GET shows
+ * for the protocol an org does not use, so a GET body sent back whole is accepted.
+ */
+function withoutReadOnlySections(input: unknown): unknown {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
+  const copy: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  for (const section of ['saml', 'oidc'] as const) {
+    const value = copy[section];
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).every((key) => READ_ONLY_SECTION_KEYS[section].includes(key))) {
+      delete copy[section];
+    }
+  }
+  return copy;
+}
 
 /**
  * Replaces the org's SSO settings.
  * @throws AppError `VALIDATION_FAILED`, `SSO_REQUIRED_BY_JIT`, `CONFLICT` (a domain of another org), `PRECONDITION_FAILED`
  */
 export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeContext, input: unknown): Promise<Versioned<Record<string, unknown>>> {
-  const parsed = parseInput(ssoSettingsInputSchema, input);
+  const parsed = parseInput(ssoSettingsInputSchema, withoutReadOnlySections(input));
   const current = await loadOrg(deps, context.orgId);
   checkIfMatch(context.ifMatch, current.sso);
-  const samlInput = onlyReadOnly(parsed.saml, ['spEntityId', 'acsUrl', 'metadataUrl', 'certificateInfo']) ? undefined : parsed.saml;
-  const oidcInput = onlyReadOnly(parsed.oidc, ['redirectUri', 'clientSecretSet']) ? undefined : parsed.oidc;
+  const samlInput = parsed.saml;
+  const oidcInput = parsed.oidc;
   let oidc: SsoSettings['oidc'];
   if (oidcInput) {
     const { clientSecret, redirectUri: _r, clientSecretSet: _s, ...fields } = oidcInput;

@@ -14,6 +14,7 @@ import {
   type SamlIdpKeys,
 } from '../../local/saml-idp.js';
 import { orgUrls } from '../../shared/settings/urls.js';
+import { countRoundTrips } from '../support/dynamodb.js';
 import { createSamlOrg, postAcs, sessionCookieOf, startTestService, type SamlOrg, type TestService } from '../support/service.js';
 
 let service: TestService;
@@ -138,6 +139,23 @@ describe('a later login', () => {
     await postAcs(service, org.orgId, { SAMLResponse: responseFor(org, { nameId: 'ADA@acme.TEST' }) });
 
     expect((await usersOf(org.orgId)).filter((u) => u.email === 'ada@acme.test')).toHaveLength(1);
+  });
+});
+
+describe('the DynamoDB cost of a warm login', () => {
+  it('is one GetItem and one TransactWriteItems, for a new user and a returning one', async () => {
+    const org = await createSamlOrg(service, { idp });
+    await postAcs(service, org.orgId, { SAMLResponse: responseFor(org, { nameId: 'warm-up@acme.test' }) }); // caches the settings
+    const trips = countRoundTrips(service.db.client);
+
+    await postAcs(service, org.orgId, { SAMLResponse: responseFor(org, { nameId: 'new@acme.test' }) });
+    const forNew = trips.commands();
+    trips.reset();
+    await postAcs(service, org.orgId, { SAMLResponse: responseFor(org, { nameId: 'new@acme.test' }) });
+    const forReturning = trips.commands();
+
+    expect(forNew).toEqual(['GetItemCommand', 'TransactWriteItemsCommand']);
+    expect(forReturning).toEqual(['GetItemCommand', 'TransactWriteItemsCommand']);
   });
 });
 

@@ -991,3 +991,16 @@ describe('the audit trail', () => {
     expect(outcome(response)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
   });
 });
+
+describe('PUT role-mappings with what GET showed', () => {
+  it('keeps every mapping, its id and the ETag', async () => {
+    const org = await adminOrg();
+    const before = await org.api('GET', `${org.base}/settings/role-mappings`);
+
+    const put = await org.api('PUT', `${org.base}/settings/role-mappings`, before.body, { 'if-match': before.headers.get('etag')! });
+
+    expect(put.status).toBe(200);
+    expect(put.body).toEqual(before.body);
+    expect(put.headers.get('etag')).toBe(before.headers.get('etag'));
+  });
+});

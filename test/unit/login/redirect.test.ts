@@ -42,11 +42,14 @@ describe('safeRedirect', () => {
     ['a relative path without leading slash', 'me'],
     ['an empty string', ''],
     ['a path over 2048 characters', `/${'a'.repeat(2048)}`],
+    ['a dot segment that normalizes to a protocol-relative path', '/.//evil.com'],
+    ['a parent segment that normalizes to a protocol-relative path', '/..//evil.com'],
+    ['a deeper parent segment that normalizes to a protocol-relative path', '/a/..//evil.com'],
   ])('refuses %s (%j) with RELAY_STATE_INVALID', (_label, target) => {
     expect(() => safeRedirect(target, BASE)).toThrow(expect.objectContaining({ code: 'RELAY_STATE_INVALID', status: 400 }));
   });
 
-  it.each(['/', '/me', '/a/b?x=1#y', '/.//evil.com', '/..//evil.com', '/a/../../evil.com'])(
+  it.each(['/', '/me', '/a/b?x=1#y', '/a/../../evil.com'])(
     'returns a URL on the base URL origin for %s',
     (target) => {
       expect(new URL(safeRedirect(target, BASE)).origin).toBe(BASE);

@@ -300,8 +300,17 @@ describe('planLogin', () => {
       expect(user).not.toHaveProperty('idpSubject');
     });
 
-    it('keeps the recorded subject when a later login sends a transient NameID', () => {
+    it('refuses a user linked to a persistent subject who arrives with a transient NameID from the same issuer', () => {
       const idpSubject = { issuer: ISSUER, subject: 'pers-123' };
+
+      const error = caught(() => plan({ existing: existingUser({ idpSubject }), identity: identity({ subject: '_t1', subjectFormat: TRANSIENT }) }));
+
+      expect(error.code).toBe('SUBJECT_MISMATCH');
+      expect(error.details).toMatchObject({ expected: 'pers-123', received: '_t1', receivedFormat: TRANSIENT });
+    });
+
+    it('keeps the recorded subject of another issuer when a login sends a transient NameID', () => {
+      const idpSubject = { issuer: 'https://old-idp.example', subject: 'pers-123' };
 
       const { user } = plan({ existing: existingUser({ idpSubject }), identity: identity({ subject: '_t1', subjectFormat: TRANSIENT }) });
 

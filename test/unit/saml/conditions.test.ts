@@ -48,9 +48,26 @@ describe('validateSamlResponse reports an IdP that refused the login', () => {
       statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
       subStatusCodes: ['urn:oasis:names:tc:SAML:2.0:status:RequestDenied'],
       statusMessage: 'User is not assigned to this application',
-      issuer: IDP_ENTITY_ID,
+      receivedIssuer: IDP_ENTITY_ID,
     });
     expect(error.message).toContain('Responder/RequestDenied');
+    // The StatusMessage is unsigned: it goes to the admin's audit trail, never onto our page.
+    expect(error.message).not.toContain('User is not assigned');
+  });
+
+  it('shows unrecognized (unsigned, attacker-chosen) status codes on the page as "unrecognized"', async () => {
+    const xml = unsignedXml(idp);
+    const failed = replaceOnce(
+      replaceOnce(xml, assertionOf(xml), ''),
+      '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/>',
+      '<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Responder"><samlp:StatusCode Value="Your account is locked. Call +1-555-0100"/></samlp:StatusCode>',
+    );
+
+    const error = await expectRefusal(validate(idp, failed), 'IDP_STATUS_ERROR');
+
+    expect(error.message).toContain('Responder/unrecognized');
+    expect(error.message).not.toContain('555');
+    expect(error.details.subStatusCodes).toEqual(['Your account is locked. Call +1-555-0100']);
   });
 });
 
