@@ -81,21 +81,23 @@ export function planLogin(input: LoginPlanInput): LoginPlan {
   }
 
   const idpSubject = subject ? { issuer: identity.issuer, subject } : existing?.idpSubject;
-  const loginEvent = (user: User, extra: Record<string, unknown>): AuditEvent => ({
+  /** An event of this login, by the IdP, about `user`. */
+  const event = (type: AuditEvent['type'], user: User, details: Record<string, unknown>): AuditEvent => ({
     id: ids.newId(),
     orgId: settings.org.id,
     at,
-    type: 'login.succeeded',
+    type,
     outcome: 'success',
     actor: { type: 'idp', id: identity.issuer },
     target: { type: 'user', id: user.id },
-    details: { protocol: identity.protocol, subject: identity.subject, email, ...extra },
+    details,
   });
+  const loginEvent = (user: User, created: boolean) => event('login.succeeded', user, { protocol: identity.protocol, subject: identity.subject, email, created });
 
   if (!jitOn && existing) {
     // Provisioned elsewhere (manual or SCIM): the IdP only authenticates.
     const user: User = { ...existing, lastLoginAt: at, updatedAt: at, idpSubject };
-    return { user, created: false, commit: { kind: 'update', user, events: [loginEvent(user, { created: false })], replay: input.replay } };
+    return { user, created: false, commit: { kind: 'update', user, events: [loginEvent(user, false)], replay: input.replay } };
   }
 
   const names = extractNames(identity, jit);
@@ -119,17 +121,8 @@ export function planLogin(input: LoginPlanInput): LoginPlan {
       updatedAt: at,
       lastLoginAt: at,
     };
-    const created: AuditEvent = {
-      id: ids.newId(),
-      orgId: settings.org.id,
-      at,
-      type: 'user.jit_created',
-      outcome: 'success',
-      actor: { type: 'idp', id: identity.issuer },
-      target: { type: 'user', id: user.id },
-      details: { email, firstName: user.firstName ?? null, lastName: user.lastName ?? null, assignments },
-    };
-    return { user, created: true, commit: { kind: 'create', user, events: [loginEvent(user, { created: true }), created], replay: input.replay } };
+    const created = event('user.jit_created', user, { email, firstName: user.firstName ?? null, lastName: user.lastName ?? null, assignments });
+    return { user, created: true, commit: { kind: 'create', user, events: [loginEvent(user, true), created], replay: input.replay } };
   }
 
   const user: User = {
@@ -146,18 +139,7 @@ export function planLogin(input: LoginPlanInput): LoginPlan {
   if (user.lastName !== existing.lastName) changed.lastName = { from: existing.lastName ?? null, to: user.lastName ?? null };
   if (!sameAssignments(user.assignments, existing.assignments)) changed.assignments = { from: existing.assignments, to: user.assignments };
   if (user.idpSubject?.subject !== existing.idpSubject?.subject) changed.idpSubject = { from: existing.idpSubject ?? null, to: user.idpSubject ?? null };
-  const events = [loginEvent(user, { created: false })];
-  if (Object.keys(changed).length > 0) {
-    events.push({
-      id: ids.newId(),
-      orgId: settings.org.id,
-      at,
-      type: 'user.jit_updated',
-      outcome: 'success',
-      actor: { type: 'idp', id: identity.issuer },
-      target: { type: 'user', id: user.id },
-      details: { changed },
-    });
-  }
+  const events = [loginEvent(user, false)];
+  if (Object.keys(changed).length > 0) events.push(event('user.jit_updated', user, { changed }));
   return { user, created: false, commit: { kind: 'update', user, replaceAssignments: fromIdp, events, replay: input.replay } };
 }
