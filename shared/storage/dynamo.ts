@@ -7,6 +7,7 @@ import {
   type CancellationReason,
 } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -33,14 +34,16 @@ import {
   CommitConflict,
   type AuditRepository,
   type LoginCommit,
+  type LoginStateRepository,
   type NewOrg,
+  type PendingLogin,
   type Page,
   type SettingsChange,
   type SettingsRepository,
   type UserChange,
   type UserRepository,
 } from './ports.js';
-import { tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
+import { MAPPINGS_BY_IDP_INDEX, tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
@@ -179,12 +182,25 @@ export class DynamoUserRepository implements UserRepository {
         },
       });
     }
+    const consumeIndex = items.length;
+    if (commit.consume) {
+      items.push({
+        Delete: {
+          TableName: tables.loginState,
+          Key: { pk: commit.consume },
+          ConditionExpression: 'attribute_exists(pk) AND #exp >= :now',
+          ExpressionAttributeNames: { '#exp': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': epochSeconds(clock.now()) },
+        },
+      });
+    }
     try {
       await this.options.client.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
       const codes = reasonCodes(error);
       if (!codes) throw error;
       if (commit.replay && codes[replayIndex] === 'ConditionalCheckFailed') throw new CommitConflict('replayed');
+      if (commit.consume && codes[consumeIndex] === 'ConditionalCheckFailed') throw new CommitConflict('pending-used');
       if (codes[0] === 'ConditionalCheckFailed' || codes[1] === 'ConditionalCheckFailed') {
         throw new CommitConflict(commit.kind === 'create' ? 'user-exists' : 'user-changed');
       }
@@ -494,10 +510,59 @@ export class DynamoSettingsRepository implements SettingsRepository {
     return version;
   }
 
+  async orgsForIdp(idpKey: string): Promise<string[]> {
+    const { Items } = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.options.tables.mappings,
+        IndexName: MAPPINGS_BY_IDP_INDEX,
+        KeyConditionExpression: 'idpKey = :key',
+        ExpressionAttributeValues: { ':key': idpKey },
+        ProjectionExpression: 'pk',
+      }),
+    );
+    return [...new Set((Items ?? []).map((item) => String(item.pk).replace(/^ORG#/, '')))];
+  }
+
   async orgForDomain(domain: string): Promise<string | undefined> {
     const { Item } = await this.options.client.send(
       new GetCommand({ TableName: this.options.tables.mappings, Key: { pk: tableKey.domain(domain), sk: SK.domain } }),
     );
     return typeof Item?.orgId === 'string' ? Item.orgId : undefined;
+  }
+}
+
+function toPendingItem(pending: PendingLogin): Record<string, unknown> {
+  const { key, expiresAt, ...rest } = pending;
+  return { pk: key, ...rest, [TTL_ATTRIBUTE]: epochSeconds(expiresAt) };
+}
+
+function fromPendingItem(item: Record<string, unknown> | undefined, now: Date): PendingLogin | undefined {
+  if (!item) return undefined;
+  const { pk, [TTL_ATTRIBUTE]: expires, ...rest } = item;
+  // DynamoDB deletes expired items late: an expired one is as good as gone.
+  if (typeof expires !== 'number' || expires < epochSeconds(now)) return undefined;
+  return { key: String(pk), ...(rest as Omit<PendingLogin, 'key' | 'expiresAt'>), expiresAt: new Date(expires * 1000) };
+}
+
+/** Pending logins: single-use records with a TTL. */
+export class DynamoLoginStateRepository implements LoginStateRepository {
+  constructor(private readonly options: DynamoStoreOptions) {}
+
+  async save(pending: PendingLogin): Promise<void> {
+    await this.options.client.send(
+      new PutCommand({ TableName: this.options.tables.loginState, Item: toPendingItem(pending), ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+  }
+
+  async peek(key: string): Promise<PendingLogin | undefined> {
+    const { Item } = await this.options.client.send(new GetCommand({ TableName: this.options.tables.loginState, Key: { pk: key }, ConsistentRead: true }));
+    return fromPendingItem(Item, this.options.clock.now());
+  }
+
+  async take(key: string): Promise<PendingLogin | undefined> {
+    const { Attributes } = await this.options.client.send(
+      new DeleteCommand({ TableName: this.options.tables.loginState, Key: { pk: key }, ReturnValues: 'ALL_OLD' }),
+    );
+    return fromPendingItem(Attributes, this.options.clock.now());
   }
 }

@@ -12,7 +12,9 @@ import {
   CommitConflict,
   type AuditRepository,
   type LoginCommit,
+  type LoginStateRepository,
   type NewOrg,
+  type PendingLogin,
   type Page,
   type SettingsChange,
   type SettingsRepository,
@@ -37,6 +39,7 @@ export class MemoryStore {
   readonly users = new Map<string, User>(); // key: orgId + '\n' + email
   readonly audit: AuditEvent[] = [];
   readonly replay = new Map<string, Date>();
+  readonly pending = new Map<string, PendingLogin>();
   constructor(readonly clock: Clock) {}
 }
 
@@ -68,11 +71,15 @@ export class MemoryUserRepository implements UserRepository {
       throw new CommitConflict('user-changed');
     }
     if (commit.replay) {
-      const markerKey = `${commit.replay.orgId}\n${commit.replay.id}`;
-      const expires = this.store.replay.get(markerKey);
+      const expires = this.store.replay.get(`${commit.replay.orgId}\n${commit.replay.id}`);
       if (expires && expires.getTime() > this.store.clock.now().getTime()) throw new CommitConflict('replayed');
-      this.store.replay.set(markerKey, commit.replay.expiresAt);
     }
+    if (commit.consume) {
+      const pending = this.store.pending.get(commit.consume);
+      if (!pending || pending.expiresAt.getTime() < this.store.clock.now().getTime()) throw new CommitConflict('pending-used');
+    }
+    if (commit.replay) this.store.replay.set(`${commit.replay.orgId}\n${commit.replay.id}`, commit.replay.expiresAt);
+    if (commit.consume) this.store.pending.delete(commit.consume);
     if (commit.kind === 'create' || !existing) this.store.users.set(key, clone(user));
     else {
       const { firstName, lastName, updatedAt, lastLoginAt, idpSubject, jitProvisioned } = user;
@@ -176,12 +183,38 @@ export class MemorySettingsRepository implements SettingsRepository {
     return next.version;
   }
 
+  async orgsForIdp(idpKey: string): Promise<string[]> {
+    return [...this.store.settings.values()]
+      .filter(({ sso }) => (sso.protocol === 'oidc' ? sso.oidc?.issuer : sso.saml?.idpEntityId) === idpKey)
+      .map(({ org }) => org.id);
+  }
+
   async orgForDomain(domain: string): Promise<string | undefined> {
     return this.store.domains.get(domain);
   }
 }
 
-/** The three repositories over one fresh in-memory store. */
+export class MemoryLoginStateRepository implements LoginStateRepository {
+  constructor(private readonly store: MemoryStore) {}
+
+  async save(pending: PendingLogin): Promise<void> {
+    if (this.store.pending.has(pending.key)) throw new Error(`pending login ${pending.key} exists`);
+    this.store.pending.set(pending.key, clone(pending));
+  }
+
+  async peek(key: string): Promise<PendingLogin | undefined> {
+    const pending = this.store.pending.get(key);
+    return pending && pending.expiresAt.getTime() >= this.store.clock.now().getTime() ? clone(pending) : undefined;
+  }
+
+  async take(key: string): Promise<PendingLogin | undefined> {
+    const pending = await this.peek(key);
+    this.store.pending.delete(key);
+    return pending;
+  }
+}
+
+/** The repositories over one fresh in-memory store. */
 export function createMemoryRepositories(clock: Clock) {
   const store = new MemoryStore(clock);
   return {
@@ -189,5 +222,6 @@ export function createMemoryRepositories(clock: Clock) {
     settings: new MemorySettingsRepository(store),
     users: new MemoryUserRepository(store),
     audit: new MemoryAuditRepository(store),
+    loginState: new MemoryLoginStateRepository(store),
   };
 }

@@ -51,6 +51,8 @@ export interface SettingsRepository {
   apply(orgId: string, change: SettingsChange, events: AuditEvent[], options?: { ifVersion?: string }): Promise<string>;
   /** The org that owns an email domain. */
   orgForDomain(domain: string): Promise<string | undefined>;
+  /** The orgs whose SSO connection names this SAML IdP entity ID or OIDC issuer. */
+  orgsForIdp(idpKey: string): Promise<string[]>;
 }
 
 /** A replay marker: the assertion (or state) id is consumed until `expiresAt`. */
@@ -58,6 +60,34 @@ export interface ReplayMarker {
   orgId: string;
   id: string;
   expiresAt: Date;
+}
+
+/**
+ * A login started here and not finished yet: an SP-initiated AuthnRequest, or an OIDC
+ * authorization request with its state, nonce and PKCE verifier. Single use, with a TTL.
+ */
+export interface PendingLogin {
+  /** `tableKey.authnRequest(orgId, requestId)` or `tableKey.oidcState(state)`. */
+  key: string;
+  orgId: string;
+  protocol: 'saml' | 'oidc';
+  /** Where to send the person afterwards: an already checked relative path. */
+  fwd: string;
+  expiresAt: Date;
+  /** SAML: the AuthnRequest ID the answer's InResponseTo must name. */
+  requestId?: string;
+  /** OIDC: the issuer the state was made for (mix-up defence), the nonce and the PKCE verifier. */
+  issuer?: string;
+  nonce?: string;
+  codeVerifier?: string;
+}
+
+export interface LoginStateRepository {
+  save(pending: PendingLogin): Promise<void>;
+  /** Reads without consuming: undefined when missing or expired. */
+  peek(key: string): Promise<PendingLogin | undefined>;
+  /** Consumes atomically, once: undefined when missing, expired or already taken. */
+  take(key: string): Promise<PendingLogin | undefined>;
 }
 
 /** What a successful login writes, all or nothing. */
@@ -69,11 +99,13 @@ export interface LoginCommit {
   replaceAssignments?: boolean;
   events: AuditEvent[];
   replay?: ReplayMarker;
+  /** A pending login (login-state key) this login answers: consumed in the same transaction, once. */
+  consume?: string;
 }
 
 /** Why a login commit was refused by a condition. */
 export class CommitConflict extends Error {
-  constructor(readonly reason: 'user-exists' | 'user-changed' | 'replayed') {
+  constructor(readonly reason: 'user-exists' | 'user-changed' | 'replayed' | 'pending-used') {
     super(`login commit refused: ${reason}`);
     this.name = 'CommitConflict';
   }

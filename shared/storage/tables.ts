@@ -114,4 +114,7 @@ export const tableKey = {
   userById: (userId: string) => `ID#${userId}`,
   domain: (domain: string) => `DOMAIN#${domain}`,
   replay: (orgId: string, assertionId: string) => `REPLAY#${orgId}#${assertionId}`,
+  /** A pending SP-initiated AuthnRequest: the org is part of the key, so another org's id is never found. */
+  authnRequest: (orgId: string, requestId: string) => `AUTHN#${orgId}#${requestId}`,
+  oidcState: (state: string) => `OIDC#${state}`,
 } as const;
