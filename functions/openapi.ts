@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { auditQuerySchema } from '../shared/audit/audit-query.js';
+import { discoverInputSchema } from '../shared/login/discover.js';
 import { ERROR_STATUS } from '../shared/errors.js';
 import { groupSchema, provisioningSettingsSchema, roleMappingSchema, roleSchema, PERMISSIONS } from '../shared/settings/model.js';
 import { roleMappingInputSchema, roleMappingsReplaceSchema, rolePreviewSchema } from '../shared/settings/role-mappings.js';
@@ -83,6 +84,32 @@ const DOCS: Record<string, RouteDoc> = {
     success: [302, undefined],
     login: true,
   },
+  'GET /sso/{orgId}/login': {
+    summary: 'SP-initiated login: 302 to the org\'s IdP (SAML AuthnRequest by HTTP-Redirect, or OIDC authorization request with state, nonce and PKCE S256)',
+    query: z.object({ fwd: z.string().optional().describe('relative path to land on afterwards; default /') }),
+    success: [302, undefined],
+    login: true,
+  },
+  'GET /login/sso': {
+    summary: 'SP-initiated login with the org found by its IdP entity ID or OIDC issuer',
+    query: z.object({ idp: z.string(), fwd: z.string().optional() }),
+    success: [302, undefined],
+    login: true,
+  },
+  'POST /login/discover': {
+    summary: 'The login URL for an email (existing user or claimed domain); a form post from /login is answered with 303 to it',
+    body: discoverInputSchema,
+    success: [200, z.object({ loginUrl: z.string() })],
+    login: true,
+  },
+  'GET /login': { summary: 'A small page: enter your email, be sent to your org\'s IdP', success: [200, 'text/html'] },
+  'GET /sso/{orgId}/oidc/callback': {
+    summary: 'OIDC redirect URI: single-use state, code exchange, ID token verification, then the same provisioning as SAML',
+    query: z.object({ code: z.string().optional(), state: z.string(), error: z.string().optional(), error_description: z.string().optional() }),
+    success: [302, undefined],
+    login: true,
+  },
+  'POST /logout': { summary: 'Clears the session cookie', success: [204, undefined] },
   'GET /openapi.json': { summary: 'This document', success: [200, z.record(z.string(), z.unknown())] },
   'GET /orgs/{orgId}/settings/sso': { summary: 'SSO settings (with ETag)', success: [200, ssoView] },
   'PUT /orgs/{orgId}/settings/sso': { summary: 'Replace the SSO settings (If-Match honoured)', body: ssoSettingsInputSchema, success: [200, ssoView] },
@@ -135,7 +162,10 @@ function operation(route: RouteDefinition, doc: RouteDoc) {
       ? {
           requestBody: {
             required: true,
-            content: { [doc.login ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: jsonSchema(doc.body) } },
+            content:
+              route.path === '/login/discover'
+                ? { 'application/json': { schema: jsonSchema(doc.body) }, 'application/x-www-form-urlencoded': { schema: jsonSchema(doc.body) } }
+                : { [doc.login ? 'application/x-www-form-urlencoded' : 'application/json']: { schema: jsonSchema(doc.body) } },
           },
         }
       : {}),

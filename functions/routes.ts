@@ -17,6 +17,8 @@ export interface FunctionDefinition {
   sessionKeys: 'sign' | 'verify' | 'none';
   /** Whether it encrypts or decrypts stored secrets (OIDC client secrets): needs the KMS key. */
   sealsSecrets?: boolean;
+  /** Whether it reads the SP key pair (signs AuthnRequests, publishes the certificate). */
+  spKey?: boolean;
 }
 
 export interface RouteDefinition {
@@ -35,7 +37,21 @@ export const FUNCTIONS = {
     tables: { users: 'write', mappings: 'read', audit: 'write', loginState: 'write' },
     sessionKeys: 'sign',
   },
-  samlMetadata: { id: 'SamlMetadata', entry: 'functions/saml-metadata.ts', tables: { mappings: 'read' }, sessionKeys: 'none' },
+  samlMetadata: { id: 'SamlMetadata', entry: 'functions/saml-metadata.ts', tables: { mappings: 'read' }, sessionKeys: 'none', spKey: true },
+  login: {
+    id: 'Login',
+    entry: 'functions/login.ts',
+    tables: { users: 'read', mappings: 'read', loginState: 'write' },
+    sessionKeys: 'none',
+    spKey: true,
+  },
+  oidcCallback: {
+    id: 'OidcCallback',
+    entry: 'functions/oidc-callback.ts',
+    tables: { users: 'write', mappings: 'read', audit: 'write', loginState: 'write' },
+    sessionKeys: 'sign',
+    sealsSecrets: true,
+  },
   session: { id: 'Session', entry: 'functions/session.ts', tables: { users: 'read' }, sessionKeys: 'verify' },
   settings: {
     id: 'Settings',
@@ -85,6 +101,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/me', functionId: FUNCTIONS.session.id },
   { method: 'GET', path: '/sso/{orgId}/saml/metadata', functionId: FUNCTIONS.samlMetadata.id },
   { method: 'POST', path: '/sso/{orgId}/saml/acs', functionId: FUNCTIONS.acs.id },
+  { method: 'GET', path: '/sso/{orgId}/login', functionId: FUNCTIONS.login.id },
+  { method: 'GET', path: '/login/sso', functionId: FUNCTIONS.login.id },
+  { method: 'POST', path: '/login/discover', functionId: FUNCTIONS.login.id },
+  { method: 'GET', path: '/login', functionId: FUNCTIONS.login.id },
+  { method: 'GET', path: '/sso/{orgId}/oidc/callback', functionId: FUNCTIONS.oidcCallback.id },
+  { method: 'POST', path: '/logout', functionId: FUNCTIONS.session.id },
   { method: 'GET', path: '/openapi.json', functionId: FUNCTIONS.settings.id },
   ...ADMIN_ROUTES,
 ];

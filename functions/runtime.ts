@@ -18,9 +18,12 @@ import { FileKeySource, SecretsManagerKeySource } from '../shared/sessions/key-s
 import type { SessionKeySource } from '../shared/sessions/keys.js';
 import { SessionTokens } from '../shared/sessions/session-tokens.js';
 import { SettingsCache } from '../shared/settings/settings-cache.js';
-import { DynamoAuditRepository, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
+import { OidcDiscoveryCache } from '../shared/oidc/discovery.js';
+import { OidcRelyingParty } from '../shared/oidc/relying-party.js';
+import { FileSpKeySource, SecretsManagerSpKeySource, staticSpKeySource, type SpKeySource } from '../shared/saml/sp-keys.js';
+import { DynamoAuditRepository, DynamoLoginStateRepository, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
+import type { AuditRepository, LoginStateRepository, SettingsRepository, UserRepository } from '../shared/storage/ports.js';
 import type { FunctionDefinition } from './routes.js';
-import type { AuditRepository, SettingsRepository, UserRepository } from '../shared/storage/ports.js';
 
 export interface Runtime {
   config: Config;
@@ -33,6 +36,10 @@ export interface Runtime {
   audit: AuditRepository;
   sessions: SessionTokens;
   sealer: SecretSealer;
+  loginState: LoginStateRepository;
+  spKeys: SpKeySource;
+  oidcDiscovery: OidcDiscoveryCache;
+  oidc: OidcRelyingParty;
   baseUrl: string;
 }
 
@@ -43,6 +50,9 @@ export interface RuntimeOverrides {
   dynamo?: DynamoDBDocumentClient;
   sessionKeys?: SessionKeySource;
   sealer?: SecretSealer;
+  spKeys?: SpKeySource;
+  /** What OIDC discovery, JWKS, token and userinfo requests go through. */
+  fetch?: typeof globalThis.fetch;
 }
 
 export function documentClient(config: Pick<Config, 'dynamodbEndpoint'>): DynamoDBDocumentClient {
@@ -76,6 +86,17 @@ function sealerFor(sealing: Config['secretSealing']): SecretSealer {
   }
 }
 
+function spKeySource(spKeys: Config['spKeys']): SpKeySource {
+  switch (spKeys.kind) {
+    case 'secretsManager':
+      return new SecretsManagerSpKeySource(new SecretsManagerClient({}), spKeys.secretId);
+    case 'file':
+      return new FileSpKeySource(spKeys.path);
+    case 'none':
+      return staticSpKeySource(undefined);
+  }
+}
+
 /** Builds a runtime from a config; anything in `overrides` replaces the default part. */
 export function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Runtime {
   const clock = overrides.clock ?? systemClock;
@@ -83,6 +104,8 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const store = { client, tables: config.tables, clock };
   const settingsRepository = new DynamoSettingsRepository(store);
   const sessionKeys = overrides.sessionKeys ?? keySource(config.sessionKeys);
+  const fetch = overrides.fetch ?? globalThis.fetch;
+  const oidcDiscovery = new OidcDiscoveryCache({ fetch, clock });
   return {
     config,
     clock,
@@ -94,6 +117,10 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     audit: new DynamoAuditRepository(store),
     sessions: new SessionTokens({ keys: sessionKeys, clock, issuer: config.baseUrl, ttlSeconds: config.sessionTtlSeconds }),
     sealer: overrides.sealer ?? sealerFor(config.secretSealing),
+    loginState: new DynamoLoginStateRepository(store),
+    spKeys: overrides.spKeys ?? spKeySource(config.spKeys),
+    oidcDiscovery,
+    oidc: new OidcRelyingParty({ fetch, clock, discovery: oidcDiscovery }),
     baseUrl: config.baseUrl,
   };
 }

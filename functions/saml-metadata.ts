@@ -16,9 +16,18 @@ export function createSamlMetadataHandler(rt: Runtime) {
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .handler(async (event) => {
       const orgId = event.pathParameters?.orgId ?? '';
-      await rt.settings.get(orgId); // ORG_NOT_FOUND for an unknown org
+      const settings = await rt.settings.get(orgId); // ORG_NOT_FOUND for an unknown org
       const urls = orgUrls(rt.baseUrl, orgId);
-      return xml(200, buildSpMetadataXml({ entityId: urls.spEntityId, acsUrl: urls.acsUrl }));
+      const spKey = await rt.spKeys.load();
+      return xml(
+        200,
+        buildSpMetadataXml({
+          entityId: urls.spEntityId,
+          acsUrl: urls.acsUrl,
+          signingCertificatePem: spKey?.certificatePem,
+          authnRequestsSigned: Boolean(spKey && settings.sso.saml?.signAuthnRequests),
+        }),
+      );
     });
 }
 

@@ -12,7 +12,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, ROUTES, type FunctionDefinition } from '../functions/routes.js';
-import { bindSecretsKey, bindSessionKey, bindTable } from './bindings.js';
+import { bindSecretsKey, bindSessionKey, bindSpKey, bindTable } from './bindings.js';
 import type { BoundTable, TableKey } from './data-stack.js';
 import { SsoFunction } from './sso-function.js';
 import type { StageConfig } from './stage.js';
@@ -23,6 +23,7 @@ export interface ApiStackProps extends StackProps {
   readonly tables: Readonly<Record<TableKey, BoundTable>>;
   readonly sessionSecret: secretsmanager.ISecret;
   readonly secretsKey: kms.IKey;
+  readonly spKeySecret: secretsmanager.ISecret;
 }
 
 /** The public HTTP API and its Lambda functions. */
@@ -59,6 +60,7 @@ export class ApiStack extends Stack {
       }
       bindSessionKey(fn, props.sessionSecret, definition.sessionKeys);
       bindSecretsKey(fn, props.secretsKey, definition.sealsSecrets);
+      bindSpKey(fn, props.spKeySecret, definition.spKey);
       functions.set(definition.id, fn);
       // One integration per function, shared by all its routes.
       integrations.set(

@@ -76,3 +76,13 @@ export function bindSecretsKey(fn: lambda.Function, key: kms.IKey, sealsSecrets:
   );
   fn.addEnvironment(SECRETS_KEY_ENV, key.keyArn);
 }
+
+/** Environment variable carrying the ARN of the SP key pair secret. */
+export const SP_KEY_ENV = 'SP_KEY_SECRET_ARN';
+
+/** Lets `fn` read the SP key pair when its definition says `spKey`, and sets `SP_KEY_SECRET_ARN`. */
+export function bindSpKey(fn: lambda.Function, secret: secretsmanager.ISecret, spKey: boolean | undefined): void {
+  if (!spKey) return;
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+  fn.addEnvironment(SP_KEY_ENV, secret.secretArn);
+}

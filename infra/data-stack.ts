@@ -50,6 +50,12 @@ export class DataStack extends Stack {
    * encryption context naming the org and purpose. Rotated yearly by KMS.
    */
   public readonly secretsKey: kms.IKey;
+  /**
+   * The SP key pair that signs AuthnRequests (JSON `{"privateKeyPem","certificatePem"}`).
+   * Created with a placeholder; `sso-jit sp-key rotate` writes a real pair. Until then
+   * requests go unsigned and the SP metadata carries no certificate.
+   */
+  public readonly spKeySecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
@@ -92,6 +98,12 @@ export class DataStack extends Stack {
       removalPolicy,
     });
     new CfnOutput(this, 'SecretsKeyArn', { value: this.secretsKey.keyArn });
+
+    this.spKeySecret = new secretsmanager.Secret(this, 'SpSigning', {
+      description: `sso-jit ${props.config.stage}: SP key pair that signs SAML AuthnRequests (set with sso-jit sp-key rotate)`,
+      removalPolicy,
+    });
+    new CfnOutput(this, 'SpSigningSecretArn', { value: this.spKeySecret.secretArn });
   }
 }
 

@@ -28,6 +28,7 @@ export function createStacks(scope: Construct, config: StageConfig, env?: Enviro
     tables: data.tables,
     sessionSecret: data.sessionSecret,
     secretsKey: data.secretsKey,
+    spKeySecret: data.spKeySecret,
     description: `sso-jit ${config.stage}: HTTP API and functions (stateless)`,
   });
   for (const stack of [data, api]) {

@@ -3,6 +3,8 @@
  * and the end-to-end tests dispatch to. The same factories build the Lambda handlers.
  */
 import { createAcsHandler } from '../functions/acs.js';
+import { createLoginHandler } from '../functions/login.js';
+import { createOidcCallbackHandler } from '../functions/oidc-callback.js';
 import { FUNCTIONS } from '../functions/routes.js';
 import type { Runtime } from '../functions/runtime.js';
 import { createSamlMetadataHandler } from '../functions/saml-metadata.js';
@@ -13,6 +15,8 @@ import type { HttpLambdaHandler } from './http-server.js';
 export function createHandlers(rt: Runtime): Record<string, HttpLambdaHandler> {
   return {
     [FUNCTIONS.acs.id]: createAcsHandler(rt),
+    [FUNCTIONS.login.id]: createLoginHandler(rt),
+    [FUNCTIONS.oidcCallback.id]: createOidcCallbackHandler(rt),
     [FUNCTIONS.samlMetadata.id]: createSamlMetadataHandler(rt),
     [FUNCTIONS.session.id]: createSessionHandler(rt),
     [FUNCTIONS.settings.id]: createSettingsHandler(rt),

@@ -9,6 +9,8 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Git-ignored: the local session signing secret lives here, never in git. */
 export const LOCAL_DIR = `${REPO_ROOT}.local`;
 export const LOCAL_SESSION_KEY_FILE = `${LOCAL_DIR}/session-keys.json`;
+/** The local SP key pair (made by `npm start` on first run) that signs AuthnRequests. */
+export const LOCAL_SP_KEY_FILE = `${LOCAL_DIR}/sp-key.json`;
 export const LOCAL_TABLE_PREFIX = 'sso-jit-local';
 
 type Env = Record<string, string | undefined>;
@@ -21,5 +23,6 @@ export function localStackEnv(env: Env, dynamodbEndpoint: string): Env {
     tablePrefix: env.TABLE_PREFIX ?? LOCAL_TABLE_PREFIX,
     dynamodbEndpoint,
     sessionKeyFile: env.SESSION_KEY_FILE ?? LOCAL_SESSION_KEY_FILE,
+    spKeyFile: env.SP_KEY_FILE ?? LOCAL_SP_KEY_FILE,
   });
 }

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { SignedXml } from 'xml-crypto';
+import { escapeXml } from '../shared/saml/xml.js';
 
 export const SAML_PROTOCOL_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
 export const SAML_ASSERTION_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -73,9 +74,6 @@ export interface SignOptions {
   /** Put the signing certificate in KeyInfo (default true, as most IdPs do). */
   includeKeyInfo?: boolean;
 }
-
-const escapeXml = (value: string): string =>
-  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
 const newSamlId = (): string => `_${randomBytes(16).toString('hex')}`;
 

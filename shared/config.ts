@@ -16,6 +16,8 @@ export interface Config {
   sessionTtlSeconds: number;
   /** How stored secrets (OIDC client secrets) are sealed: KMS in AWS, the local key file on a developer's machine. */
   secretSealing: { kind: 'kms'; keyId: string } | { kind: 'file'; path: string } | { kind: 'none' };
+  /** The SP key pair that signs AuthnRequests: a Secrets Manager secret in AWS, a file locally, or none. */
+  spKeys: { kind: 'secretsManager'; secretId: string } | { kind: 'file'; path: string } | { kind: 'none' };
 }
 
 type Env = Record<string, string | undefined>;
@@ -72,12 +74,17 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     sessionKeys: secretId ? { kind: 'secretsManager', secretId } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
     sessionTtlSeconds: ttl,
+    spKeys: env.SP_KEY_SECRET_ARN
+      ? { kind: 'secretsManager', secretId: env.SP_KEY_SECRET_ARN }
+      : env.SP_KEY_FILE
+        ? { kind: 'file', path: env.SP_KEY_FILE }
+        : { kind: 'none' },
     secretSealing: env.SECRETS_KMS_KEY_ARN ? { kind: 'kms', keyId: env.SECRETS_KMS_KEY_ARN } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
   };
 }
 
 /** The environment a local process (npm start, the CLI, tests) gives the functions. */
-export function localEnv(options: { baseUrl: string; tablePrefix: string; dynamodbEndpoint: string; sessionKeyFile: string }): Env {
+export function localEnv(options: { baseUrl: string; tablePrefix: string; dynamodbEndpoint: string; sessionKeyFile: string; spKeyFile?: string }): Env {
   const names = tableNamesFor(options.tablePrefix);
   const byEnvVar: Record<string, string> = {
     USERS_TABLE: names.users,
@@ -89,6 +96,7 @@ export function localEnv(options: { baseUrl: string; tablePrefix: string; dynamo
     BASE_URL: options.baseUrl,
     DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
     SESSION_KEY_FILE: options.sessionKeyFile,
+    ...(options.spKeyFile ? { SP_KEY_FILE: options.spKeyFile } : {}),
     ...byEnvVar,
   };
 }

@@ -35,18 +35,23 @@ export interface LoginResult {
  * Provisions the asserted person and issues their session.
  * @throws LoginError for every refusal the provisioning rules define, `ASSERTION_REPLAYED`
  */
-export async function completeLogin(
-  deps: LoginDeps,
-  settings: OrgSettings,
-  identity: AssertedIdentity,
-  replay?: ReplayMarker,
-): Promise<LoginResult> {
+export interface CompleteLoginOptions {
+  /** The assertion's replay marker (SAML). */
+  replay?: ReplayMarker;
+  /** The pending login this answers, consumed in the same transaction (SP-initiated SAML). */
+  consume?: { key: string; refused: () => LoginError };
+  /** A check that runs alongside the first user read (keeps a login at two sequential round trips). */
+  alongside?: Promise<unknown>;
+}
+
+export async function completeLogin(deps: LoginDeps, settings: OrgSettings, identity: AssertedIdentity, options: CompleteLoginOptions = {}): Promise<LoginResult> {
+  const { replay, consume } = options;
   const email = extractEmail(identity, settings.provisioning.jit);
   for (let attempt = 0; ; attempt += 1) {
-    const existing = await deps.users.findByEmail(settings.org.id, email);
+    const [existing] = await Promise.all([deps.users.findByEmail(settings.org.id, email), attempt === 0 ? options.alongside : undefined]);
     const plan = planLogin({ settings, identity, email, existing, now: deps.clock.now(), ids: deps.ids, replay });
     try {
-      await deps.users.commitLogin(plan.commit);
+      await deps.users.commitLogin({ ...plan.commit, consume: consume?.key });
     } catch (error) {
       if (!(error instanceof CommitConflict)) throw error;
       if (error.reason === 'replayed') {
@@ -54,6 +59,7 @@ export async function completeLogin(
           details: { assertionId: replay?.id },
         });
       }
+      if (error.reason === 'pending-used' && consume) throw consume.refused();
       if (attempt === 0) continue;
       throw new LoginError('CONFLICT', 'Your account changed while you were signing in. Sign in again.', { cause: error });
     }

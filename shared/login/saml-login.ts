@@ -9,12 +9,18 @@ import { validateSamlResponse } from '../saml/validate-response.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
 import { orgUrls } from '../settings/urls.js';
 import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps, type LoginResult } from './complete-login.js';
+import type { LoginStateRepository } from '../storage/ports.js';
+import { tableKey } from '../storage/tables.js';
 import { safeRedirect } from './redirect.js';
 
 export interface SamlLoginDeps extends LoginDeps {
   settings: SettingsCache;
+  loginState: LoginStateRepository;
   baseUrl: string;
 }
+
+/** Our AuthnRequest ids (newRequestId) as they come back in RelayState. */
+const isRequestReference = (relayState: string) => /^_[0-9a-f]{40}$/.test(relayState);
 
 export interface SamlLoginInput {
   orgId: string;
@@ -37,7 +43,8 @@ export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginI
   const settings = await deps.settings.get(input.orgId);
   const context: FailureContext = { protocol: 'saml' };
   try {
-    const location = safeRedirect(input.relayState || '/me', deps.baseUrl);
+    // RelayState is a path (IdP-initiated) or our opaque reference (SP-initiated); either way it must be safe.
+    if (input.relayState && !isRequestReference(input.relayState)) safeRedirect(input.relayState, deps.baseUrl);
     requireSso(settings, 'saml');
     const saml = settings.sso.saml!;
     context.issuer = saml.idpEntityId;
@@ -60,23 +67,29 @@ export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginI
       attributes: assertion.attributes,
     };
     context.identity = identity;
-    if (assertion.inResponseTo !== undefined) {
-      // No AuthnRequest of this org is pending under that id (SP-initiated requests are kept in login-state).
-      throw new LoginError('IN_RESPONSE_TO_INVALID', 'This sign-in response answers a request this service did not make or already used. Start the sign-in again.', {
+    const replay = { orgId: input.orgId, id: assertion.assertionId, expiresAt: assertion.notOnOrAfter };
+    if (assertion.inResponseTo === undefined) {
+      if (!saml.allowIdpInitiated) {
+        throw new LoginError('IDP_INITIATED_DISABLED', 'Sign-in started at the identity provider is turned off for this organization. Start from the sign-in page instead.', {
+          details: { expected: 'InResponseTo of a pending request', received: null },
+        });
+      }
+      const result = await completeLogin(deps, settings, identity, { replay });
+      return { ...result, location: safeRedirect(input.relayState || '/me', deps.baseUrl) };
+    }
+    // SP-initiated: the answer must name a request this org made and has not seen answered.
+    // The org is part of the key, so another org's request id is never found.
+    const key = tableKey.authnRequest(input.orgId, assertion.inResponseTo);
+    const refused = () =>
+      new LoginError('IN_RESPONSE_TO_INVALID', 'This sign-in response answers a request this service did not make, or one already used or expired. Start the sign-in again.', {
         details: { expected: 'a pending request of this organization', received: assertion.inResponseTo },
       });
-    }
-    if (!saml.allowIdpInitiated) {
-      throw new LoginError('IDP_INITIATED_DISABLED', 'Sign-in started at the identity provider is turned off for this organization. Start from the sign-in page instead.', {
-        details: { expected: 'InResponseTo of a pending request', received: null },
-      });
-    }
-    const result = await completeLogin(deps, settings, identity, {
-      orgId: input.orgId,
-      id: assertion.assertionId,
-      expiresAt: assertion.notOnOrAfter,
+    const pending = deps.loginState.peek(key).then((found) => {
+      if (!found || found.orgId !== input.orgId || found.protocol !== 'saml') throw refused();
+      return found;
     });
-    return { ...result, location };
+    const result = await completeLogin(deps, settings, identity, { replay, consume: { key, refused }, alongside: pending });
+    return { ...result, location: safeRedirect((await pending).fwd, deps.baseUrl) };
   } catch (error) {
     if (error instanceof AppError) await recordLoginFailure(deps, settings, error, context);
     throw error;

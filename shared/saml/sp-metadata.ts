@@ -4,7 +4,7 @@
  * certificate when we have one. Rendered from a template: small, stable, no samlify
  * entity needed.
  */
-import { certificateBody } from './xml.js';
+import { certificateBody, escapeXml } from './xml.js';
 
 export interface SpMetadataInput {
   entityId: string;
@@ -20,9 +20,6 @@ export const SP_NAMEID_FORMATS = [
   'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
   'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
 ] as const;
-
-const escapeXml = (value: string): string =>
-  value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
 /**
  * SP metadata XML (md:EntityDescriptor with one SPSSODescriptor).

@@ -99,3 +99,6 @@ export class SessionTokens {
 export function sessionCookie(token: string, maxAgeSeconds = DEFAULT_SESSION_TTL_SECONDS): string {
   return `${SESSION_COOKIE}=${token}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=${maxAgeSeconds}`;
 }
+
+/** The Set-Cookie value that removes the session cookie (logout). */
+export const clearedSessionCookie = (): string => `${SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0`;

@@ -100,11 +100,12 @@ describe('data stack', () => {
     template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
   });
 
-  it('generates a 64-character session signing seed without punctuation', () => {
-    data.resourceCountIs('AWS::SecretsManager::Secret', 1);
+  it('generates a 64-character session signing seed without punctuation, and holds a secret for the SP key pair', () => {
+    data.resourceCountIs('AWS::SecretsManager::Secret', 2);
     data.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
     });
+    data.hasResourceProperties('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('SP key pair') });
   });
 });
 
@@ -194,8 +195,13 @@ describe('api stack', () => {
     );
     expect(granted).toEqual(expected);
 
+    // Secrets: the session signing secret when the function signs or verifies sessions, the SP key pair when it uses it.
     const secret = statements.filter((s) => asArray(s.Action).some((a: string) => a.startsWith('secretsmanager:')));
-    expect(secret.map((s) => s.Action)).toEqual(definition.sessionKeys === 'none' ? [] : ['secretsmanager:GetSecretValue']);
+    const secretGrants = (definition.sessionKeys === 'none' ? 0 : 1) + (definition.spKey ? 1 : 0);
+    expect(secret.flatMap((s) => asArray(s.Resource))).toHaveLength(secretGrants);
+    expect(new Set(secret.flatMap((s) => asArray(s.Action)))).toEqual(new Set(secretGrants ? ['secretsmanager:GetSecretValue'] : []));
+    const environment = api.findResources('AWS::Lambda::Function')[functionLogicalId(id)]!.Properties.Environment.Variables as Json;
+    expect(environment.SP_KEY_SECRET_ARN !== undefined).toBe(Boolean(definition.spKey));
 
     // Only functions that seal secrets may use the KMS key, and only for the OIDC client-secret purpose.
     const kms = statements.filter((s) => asArray(s.Action).some((a: string) => a.startsWith('kms:')));

@@ -43,6 +43,7 @@ export async function startTestService(): Promise<TestService> {
       sessionKeys: { kind: 'none' },
       sessionTtlSeconds: 8 * 3600,
       secretSealing: { kind: 'none' },
+      spKeys: { kind: 'none' },
     },
     {
       clock,

@@ -1,0 +1,69 @@
+/**
+ * The ways into a login that start here: GET /sso/{orgId}/login and GET /login/sso
+ * (SP-initiated, to the IdP), POST /login/discover (email → login URL), GET /login
+ * (a small page for people arriving without a link). Adapter only.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { AppError } from '../shared/errors.js';
+import { discoverLogin } from '../shared/login/discover.js';
+import { safeRedirect } from '../shared/login/redirect.js';
+import { startLogin, startLoginByIdp } from '../shared/login/start-login.js';
+import { bodyLimit, errorResponder } from './http/middleware.js';
+import { bodyText, escapeHtml, formFields, html, json, page, redirect, wantsJson, type HttpEvent, type HttpResult } from './http/responses.js';
+import { FUNCTIONS } from './routes.js';
+import { lazyHandler, runtime, type Runtime } from './runtime.js';
+
+function loginPage(fwd: string): string {
+  return page(
+    'Sign in',
+    `<h1>Sign in</h1><p>Enter your work email: you will be sent to your organization's sign-in.</p>
+<form method="post" action="/login/discover"><input type="hidden" name="fwd" value="${escapeHtml(fwd)}">
+<p><label>Email<br><input name="email" type="email" autocomplete="email" required autofocus></label></p>
+<p><button type="submit">Continue</button></p></form>`,
+  );
+}
+
+/** The discover body: JSON from programs, a form from the login page. */
+function discoverBody(event: HttpEvent): unknown {
+  if (/application\/x-www-form-urlencoded/i.test(event.headers?.['content-type'] ?? '')) {
+    const { email, fwd } = formFields(event);
+    return { email: email ?? '', ...(fwd ? { fwd } : {}) };
+  }
+  try {
+    return JSON.parse(bodyText(event) || 'null');
+  } catch {
+    throw new AppError('VALIDATION_FAILED', 'body: not valid JSON');
+  }
+}
+
+export function createLoginHandler(rt: Runtime) {
+  return middy<HttpEvent, HttpResult>()
+    .use(errorResponder({ logger: rt.logger, browserPages: true }))
+    .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .use(bodyLimit())
+    .handler(async (event) => {
+      const query = event.queryStringParameters ?? {};
+      switch (event.routeKey) {
+        case 'GET /sso/{orgId}/login':
+          return redirect(await startLogin(rt, { orgId: event.pathParameters?.orgId ?? '', fwd: query.fwd }));
+        case 'GET /login/sso':
+          return redirect(await startLoginByIdp(rt, { idp: query.idp, fwd: query.fwd }));
+        case 'POST /login/discover': {
+          const { loginUrl } = await discoverLogin(rt, discoverBody(event));
+          // The login page posts a form: send the browser straight on.
+          return wantsJson(event) || !/form-urlencoded/i.test(event.headers?.['content-type'] ?? '') ? json(200, { loginUrl }) : { ...redirect(loginUrl), statusCode: 303 };
+        }
+        case 'GET /login': {
+          const fwd = query.fwd ?? '/';
+          safeRedirect(fwd, rt.baseUrl);
+          // No form-action limit here: the form's answer redirects on to the org's IdP.
+          return html(200, loginPage(fwd), { 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'" });
+        }
+        default:
+          throw new AppError('NOT_FOUND', `No route ${event.routeKey}.`);
+      }
+    });
+}
+
+export const handler = lazyHandler(() => createLoginHandler(runtime(FUNCTIONS.login)));

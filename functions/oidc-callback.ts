@@ -1,0 +1,29 @@
+/**
+ * GET /sso/{orgId}/oidc/callback — the OIDC redirect URI.
+ * Adapter only: query in, `consumeOidcCallback` does the work, 302 + session cookie out.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { consumeOidcCallback } from '../shared/login/oidc-login.js';
+import { sessionCookie } from '../shared/sessions/session-tokens.js';
+import { errorResponder } from './http/middleware.js';
+import { redirect, type HttpEvent, type HttpResult } from './http/responses.js';
+import { FUNCTIONS } from './routes.js';
+import { lazyHandler, runtime, type Runtime } from './runtime.js';
+
+export function createOidcCallbackHandler(rt: Runtime) {
+  return middy<HttpEvent, HttpResult>()
+    .use(errorResponder({ logger: rt.logger, browserPages: true }))
+    .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .handler(async (event) => {
+      const query = event.queryStringParameters ?? {};
+      const result = await consumeOidcCallback(
+        { ...rt, log: rt.logger },
+        { orgId: event.pathParameters?.orgId ?? '', code: query.code, state: query.state, error: query.error, errorDescription: query.error_description },
+      );
+      rt.logger.info('login succeeded', { orgId: result.user.orgId, userId: result.user.id, created: result.created });
+      return redirect(result.location, [sessionCookie(result.sessionToken, rt.config.sessionTtlSeconds)]);
+    });
+}
+
+export const handler = lazyHandler(() => createOidcCallbackHandler(runtime(FUNCTIONS.oidcCallback)));

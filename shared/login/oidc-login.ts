@@ -1,0 +1,88 @@
+/**
+ * The OIDC redirect URI as a domain function: a single-use state bound to the org and
+ * issuer it was made for, the code exchanged and the ID token verified (shared/oidc),
+ * then the same provisioning as SAML.
+ */
+import { AppError, LoginError } from '../errors.js';
+import type { OidcRelyingParty } from '../oidc/relying-party.js';
+import { requireSso } from '../provisioning/plan-login.js';
+import type { SecretSealer } from '../secrets/sealer.js';
+import type { SettingsCache } from '../settings/settings-cache.js';
+import { orgUrls } from '../settings/urls.js';
+import type { LoginStateRepository } from '../storage/ports.js';
+import { tableKey } from '../storage/tables.js';
+import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps, type LoginResult } from './complete-login.js';
+import { safeRedirect } from './redirect.js';
+
+export interface OidcLoginDeps extends LoginDeps {
+  settings: SettingsCache;
+  loginState: LoginStateRepository;
+  oidc: OidcRelyingParty;
+  sealer: SecretSealer;
+  baseUrl: string;
+}
+
+export interface OidcCallbackInput {
+  orgId: string;
+  code?: string;
+  state?: string;
+  /** An OAuth error the IdP sent back instead of a code. */
+  error?: string;
+  errorDescription?: string;
+}
+
+const OAUTH_ERROR = /^[a-z_]{1,64}$/;
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * @throws AppError `ORG_NOT_FOUND`; LoginError for every refused login (after recording it)
+ */
+export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallbackInput): Promise<LoginResult & { location: string }> {
+  const settings = await deps.settings.get(input.orgId);
+  const context: FailureContext = { protocol: 'oidc' };
+  try {
+    const stateInvalid = (received: unknown) =>
+      new LoginError('STATE_INVALID', 'This sign-in link expired, was already used, or was started elsewhere. Start the sign-in again.', {
+        details: { expected: 'the state of a pending sign-in of this organization', received },
+      });
+    if (!input.state) throw stateInvalid(null);
+    // Consumed before anything else: a state works once, whatever happens next.
+    const pending = await deps.loginState.take(tableKey.oidcState(input.state));
+    if (!pending || pending.protocol !== 'oidc' || pending.orgId !== input.orgId) {
+      throw stateInvalid(pending ? { orgId: pending.orgId, protocol: pending.protocol } : 'unknown, used or expired');
+    }
+    requireSso(settings, 'oidc');
+    const oidc = settings.sso.oidc!;
+    context.issuer = oidc.issuer;
+    if (pending.issuer !== oidc.issuer || !pending.nonce || !pending.codeVerifier) {
+      // The connection changed while the person was at the IdP, or the state is not ours (mix-up).
+      throw stateInvalid({ issuer: pending.issuer });
+    }
+    if (input.error !== undefined) {
+      const code = OAUTH_ERROR.test(input.error) ? input.error : 'unrecognized';
+      throw new LoginError('IDP_STATUS_ERROR', `The identity provider did not sign you in (${code}). Ask your administrator to check that you are assigned to this application.`, {
+        details: { error: input.error, errorDescription: input.errorDescription ?? null },
+      });
+    }
+    if (!input.code) throw new LoginError('OIDC_TOKEN_EXCHANGE_FAILED', 'The identity provider sent no authorization code. Start the sign-in again.');
+    const clientSecret = oidc.clientSecretEncrypted
+      ? await deps.sealer.open(oidc.clientSecretEncrypted, { orgId: input.orgId, purpose: 'oidc-client-secret' })
+      : undefined;
+    const identity = await deps.oidc.completeLogin({
+      code: input.code,
+      issuer: pending.issuer,
+      nonce: pending.nonce,
+      codeVerifier: pending.codeVerifier,
+      clientId: oidc.clientId,
+      clientSecret,
+      redirectUri: orgUrls(deps.baseUrl, input.orgId).oidcRedirectUri,
+      clockSkewSeconds: CLOCK_SKEW_SECONDS,
+    });
+    context.identity = identity;
+    const result = await completeLogin(deps, settings, identity);
+    return { ...result, location: safeRedirect(pending.fwd, deps.baseUrl) };
+  } catch (error) {
+    if (error instanceof AppError) await recordLoginFailure(deps, settings, error, context);
+    throw error;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * SP-initiated login: from our link to the org's IdP. SAML gets an AuthnRequest by the
+ * HTTP-Redirect binding; OIDC an authorization request with state, nonce and PKCE S256.
+ * The request id (or state) and the `fwd` target are kept server-side with a TTL; what
+ * travels through the browser is only an opaque reference.
+ */
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors.js';
+import type { OidcDiscoveryCache } from '../oidc/discovery.js';
+import { createAuthorizationRequest } from '../oidc/relying-party.js';
+import { requireSso } from '../provisioning/plan-login.js';
+import { authnRequestRedirect, newRequestId } from '../saml/authn-request.js';
+import type { SpKeySource } from '../saml/sp-keys.js';
+import type { SettingsCache } from '../settings/settings-cache.js';
+import { orgUrls } from '../settings/urls.js';
+import type { LoginStateRepository, SettingsRepository } from '../storage/ports.js';
+import { tableKey } from '../storage/tables.js';
+import { safeRedirect } from './redirect.js';
+
+/** How long a started login may take to come back. */
+export const PENDING_LOGIN_TTL_MS = 10 * 60_000;
+
+export interface StartLoginDeps {
+  settings: SettingsCache;
+  settingsRepository: SettingsRepository;
+  loginState: LoginStateRepository;
+  clock: Clock;
+  baseUrl: string;
+  spKeys: SpKeySource;
+  oidcDiscovery: OidcDiscoveryCache;
+}
+
+/**
+ * Where to send the browser to sign in to `orgId`, coming back to `fwd` afterwards.
+ * @throws AppError `RELAY_STATE_INVALID` (fwd), `ORG_NOT_FOUND`, `SSO_NOT_ENABLED`
+ */
+export async function startLogin(deps: StartLoginDeps, input: { orgId: string; fwd: string | undefined }): Promise<string> {
+  const fwd = input.fwd ?? '/';
+  safeRedirect(fwd, deps.baseUrl);
+  const settings = await deps.settings.get(input.orgId);
+  const { sso } = settings;
+  const now = deps.clock.now();
+  const expiresAt = new Date(now.getTime() + PENDING_LOGIN_TTL_MS);
+  const urls = orgUrls(deps.baseUrl, input.orgId);
+
+  if (sso.protocol === 'oidc') {
+    requireSso(settings, 'oidc');
+    const oidc = sso.oidc!;
+    const discovery = await deps.oidcDiscovery.get(oidc.issuer);
+    const request = createAuthorizationRequest(discovery, { clientId: oidc.clientId, redirectUri: urls.oidcRedirectUri, scopes: oidc.scopes });
+    await deps.loginState.save({
+      key: tableKey.oidcState(request.state),
+      orgId: input.orgId,
+      protocol: 'oidc',
+      fwd,
+      expiresAt,
+      issuer: oidc.issuer,
+      nonce: request.nonce,
+      codeVerifier: request.codeVerifier,
+    });
+    return request.url;
+  }
+
+  requireSso(settings, 'saml');
+  const saml = sso.saml!;
+  if (!saml.ssoUrl) {
+    throw new AppError('SSO_NOT_ENABLED', "Sign-in from this page needs the identity provider's SSO URL. Ask your administrator to add it to the SAML settings.");
+  }
+  const signingKey = saml.signAuthnRequests ? await deps.spKeys.load() : undefined;
+  if (saml.signAuthnRequests && !signingKey) {
+    throw new AppError('INTERNAL', 'signAuthnRequests is on but this deployment has no SP signing key: run `sso-jit sp-key rotate`', { expose: false });
+  }
+  const requestId = newRequestId();
+  await deps.loginState.save({ key: tableKey.authnRequest(input.orgId, requestId), orgId: input.orgId, protocol: 'saml', fwd, expiresAt, requestId });
+  // RelayState is only the request id: the fwd target never travels through the IdP.
+  return authnRequestRedirect({ sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl }, ssoUrl: saml.ssoUrl, now, relayState: requestId, signingKey }, requestId);
+}
+
+/**
+ * The same, with the org found by its IdP: the SAML IdP entity ID or the OIDC issuer
+ * (`/login/sso?idp=…`).
+ * @throws AppError `ORG_NOT_FOUND` (no org, or several: the link must name one)
+ */
+export async function startLoginByIdp(deps: StartLoginDeps, input: { idp: string | undefined; fwd: string | undefined }): Promise<string> {
+  safeRedirect(input.fwd ?? '/', deps.baseUrl);
+  const orgs = input.idp ? await deps.settingsRepository.orgsForIdp(input.idp) : [];
+  if (orgs.length !== 1) {
+    throw new AppError('ORG_NOT_FOUND', orgs.length === 0 ? 'No organization signs in with this identity provider.' : 'Several organizations use this identity provider: sign in from your organization\'s own link.');
+  }
+  return startLogin(deps, { orgId: orgs[0]!, fwd: input.fwd });
+}

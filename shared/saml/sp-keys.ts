@@ -1,0 +1,72 @@
+/**
+ * Where the deployment's SP key pair comes from: a Secrets Manager secret in AWS (JSON
+ * `{"privateKeyPem","certificatePem"}`, written by `sso-jit sp-key rotate`), a
+ * git-ignored file locally. Absent until set up: then AuthnRequests go unsigned and the
+ * metadata publishes no certificate.
+ */
+import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { existsSync, readFileSync } from 'node:fs';
+import type { SpKeyPair } from './authn-request.js';
+
+export interface SpKeySource {
+  load(): Promise<SpKeyPair | undefined>;
+}
+
+const REFRESH_MS = 5 * 60_000;
+
+function parseKeyPair(text: string | undefined): SpKeyPair | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<SpKeyPair>;
+    const looksRight = typeof parsed.privateKeyPem === 'string' && parsed.privateKeyPem.includes('PRIVATE KEY') && typeof parsed.certificatePem === 'string' && parsed.certificatePem.includes('CERTIFICATE');
+    return looksRight ? { privateKeyPem: parsed.privateKeyPem!, certificatePem: parsed.certificatePem! } : undefined;
+  } catch {
+    // A placeholder value (the secret CDK creates before anyone rotates one in).
+    return undefined;
+  }
+}
+
+/** Caches what a loader returns for a few minutes, so a rotation is picked up without a redeploy. */
+abstract class CachedSource implements SpKeySource {
+  private cached?: { at: number; value: SpKeyPair | undefined };
+
+  async load(): Promise<SpKeyPair | undefined> {
+    if (this.cached && Date.now() - this.cached.at < REFRESH_MS) return this.cached.value;
+    const value = await this.read();
+    this.cached = { at: Date.now(), value };
+    return value;
+  }
+
+  protected abstract read(): Promise<SpKeyPair | undefined>;
+}
+
+export class SecretsManagerSpKeySource extends CachedSource {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    private readonly secretId: string,
+  ) {
+    super();
+  }
+
+  protected async read(): Promise<SpKeyPair | undefined> {
+    try {
+      const { SecretString } = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+      return parseKeyPair(SecretString);
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return undefined;
+      throw error;
+    }
+  }
+}
+
+export class FileSpKeySource extends CachedSource {
+  constructor(private readonly path: string) {
+    super();
+  }
+
+  protected async read(): Promise<SpKeyPair | undefined> {
+    return existsSync(this.path) ? parseKeyPair(readFileSync(this.path, 'utf8')) : undefined;
+  }
+}
+
+export const staticSpKeySource = (pair: SpKeyPair | undefined): SpKeySource => ({ load: async () => pair });
