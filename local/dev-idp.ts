@@ -4,6 +4,7 @@
  * response this page signs with its own key. The org trusts that key like any IdP's.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inflateRawSync } from 'node:zlib';
 import { escapeHtml, page } from '../functions/http/responses.js';
 import type { ExtraRoute } from './http-server.js';
 import { buildSignedLoginResponse, NAMEID_EMAIL, NAMEID_PERSISTENT, type SamlIdpKeys } from './saml-idp.js';
@@ -16,6 +17,17 @@ export interface DevIdpOptions {
   /** Role values offered in the form (the demo org's mapping keys). */
   roleValues: (orgId: string) => Promise<string[]>;
   roleAttribute: string;
+}
+
+/** The ID of a deflated, base64 AuthnRequest (HTTP-Redirect binding), if it is one. */
+function authnRequestId(samlRequest: string | null): string | undefined {
+  if (!samlRequest) return undefined;
+  try {
+    const xml = inflateRawSync(Buffer.from(samlRequest, 'base64')).toString('utf8');
+    return /<(?:\w+:)?AuthnRequest\b[^>]*\sID="([^"]+)"/.exec(xml)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 export const devIdpPath = (orgId: string) => `/dev/idp/${encodeURIComponent(orgId)}`;
@@ -41,6 +53,8 @@ export function devIdpRoutes(options: DevIdpOptions): ExtraRoute[] {
       handler: async (req, res, { orgId = '' }) => {
         if (!idpFor(orgId)) return send(res, 404, page('No development IdP', `<p>No development IdP serves org <code>${escapeHtml(orgId)}</code>.</p>`));
         const query = new URL(req.url ?? '/', options.baseUrl).searchParams;
+        // SP-initiated: answer the AuthnRequest (its ID goes back as InResponseTo, RelayState as is).
+        const requestId = authnRequestId(query.get('SAMLRequest'));
         const roles = await options.roleValues(orgId);
         const checkboxes = roles
           .map((role, i) => `<label><input type="checkbox" name="role" value="${escapeHtml(role)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(role)}</label><br>`)
@@ -54,6 +68,8 @@ export function devIdpRoutes(options: DevIdpOptions): ExtraRoute[] {
 <p>Local only. Signs a SAML response with this IdP's key and posts it to the real ACS.</p>
 <form method="post">
 <input type="hidden" name="relayState" value="${escapeHtml(query.get('RelayState') ?? '')}">
+<input type="hidden" name="inResponseTo" value="${escapeHtml(requestId ?? '')}">
+${requestId ? `<p>Answering the AuthnRequest <code>${escapeHtml(requestId)}</code> (SP-initiated).</p>` : '<p>IdP-initiated: no AuthnRequest.</p>'}
 <p><label>Email<br><input name="email" type="email" required value="ada@demo.example"></label></p>
 <p><label>First name<br><input name="firstName" value="Ada"></label></p>
 <p><label>Last name<br><input name="lastName" value="Lovelace"></label></p>
@@ -76,8 +92,10 @@ export function devIdpRoutes(options: DevIdpOptions): ExtraRoute[] {
         const email = form.get('email') ?? '';
         const subject = form.get('subject')?.trim();
         const urls = orgUrls(options.baseUrl, orgId);
+        const inResponseTo = form.get('inResponseTo') || undefined;
         const samlResponse = buildSignedLoginResponse({
           idp,
+          inResponseTo,
           spEntityId: urls.spEntityId,
           acsUrl: urls.acsUrl,
           nameId: subject || email,

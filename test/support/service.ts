@@ -11,6 +11,8 @@ import { createHandlers } from '../../local/handlers.js';
 import { createLocalServer, listenLocalServer, type HttpLambdaHandler } from '../../local/http-server.js';
 import { createSamlIdpKeys, type SamlIdpKeys } from '../../local/saml-idp.js';
 import { fixedClock } from '../../shared/clock.js';
+import type { SpKeyPair } from '../../shared/saml/authn-request.js';
+import { staticSpKeySource } from '../../shared/saml/sp-keys.js';
 import { LocalSealer } from '../../shared/secrets/local-sealer.js';
 import { staticKeySource } from '../../shared/sessions/key-sources.js';
 import { createOrg } from '../../shared/settings/orgs.js';
@@ -29,7 +31,14 @@ export interface TestService {
 
 let orgCounter = 0;
 
-export async function startTestService(): Promise<TestService> {
+export interface TestServiceOptions {
+  /** The deployment's SP key pair (signs AuthnRequests); none by default. */
+  spKey?: SpKeyPair;
+  /** What OIDC requests go through; the real fetch by default (loopback providers). */
+  fetch?: typeof globalThis.fetch;
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const db = await useTestTables();
   const clock = fixedClock(new Date());
   const handlers: Record<string, HttpLambdaHandler> = {};
@@ -50,6 +59,8 @@ export async function startTestService(): Promise<TestService> {
       dynamo: db.client,
       sessionKeys: staticKeySource('test-session-secret-that-is-long-enough-0123456789'),
       sealer: new LocalSealer('test-sealing-secret-that-is-long-enough-0123456789'),
+      spKeys: staticSpKeySource(options.spKey),
+      fetch: options.fetch,
       logger: new Logger({ serviceName: 'sso-jit-test', logLevel: 'SILENT' }),
     },
   );
