@@ -1,11 +1,16 @@
 /**
- * The `sso-jit` command line: creates orgs and prints session tokens, against the same
- * tables as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
+ * The `sso-jit` command line: creates orgs, prints session tokens and rotates the
+ * session and SP keys, against the same tables and keys as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
  * stack's table names and signing key; without it, AWS and the table names and key
  * secret in the environment (USERS_TABLE, MAPPINGS_TABLE, AUDIT_TABLE,
  * LOGIN_STATE_TABLE, SESSION_KEY_SECRET_ARN, BASE_URL).
  */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { X509Certificate } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { createSamlIdpKeys } from '../local/saml-idp.js';
+import { FileSpKeySource, SecretsManagerSpKeySource } from '../shared/saml/sp-keys.js';
+import { FileKeySource, SecretsManagerKeySource } from '../shared/sessions/key-sources.js';
 import { createRuntime } from '../functions/runtime.js';
 import { readConfig } from '../shared/config.js';
 import { AppError } from '../shared/errors.js';
@@ -15,7 +20,9 @@ import { localStackEnv } from '../local/local-config.js';
 
 const USAGE = `usage:
   sso-jit org create --org ID --name NAME --admin-email EMAIL
-  sso-jit token --org ID --email EMAIL [--ttl SECONDS]`;
+  sso-jit token --org ID --email EMAIL [--ttl SECONDS]
+  sso-jit keys rotate        new session signing key; the previous one still verifies
+  sso-jit sp-key rotate      new SP key pair for signing AuthnRequests (update IdPs that check it)`;
 
 class UsageError extends Error {}
 
@@ -26,7 +33,7 @@ function runtimeFromEnv(env: NodeJS.ProcessEnv) {
 
 /** Explicit table or key settings win over the local defaults. */
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
-  const names = ['BASE_URL', 'USERS_TABLE', 'MAPPINGS_TABLE', 'AUDIT_TABLE', 'LOGIN_STATE_TABLE', 'SESSION_KEY_FILE', 'SESSION_KEY_SECRET_ARN'];
+  const names = ['BASE_URL', 'USERS_TABLE', 'MAPPINGS_TABLE', 'AUDIT_TABLE', 'LOGIN_STATE_TABLE', 'SESSION_KEY_FILE', 'SESSION_KEY_SECRET_ARN', 'SP_KEY_FILE', 'SP_KEY_SECRET_ARN'];
   return Object.fromEntries(names.filter((name) => env[name]).map((name) => [name, env[name]!]));
 }
 
@@ -58,6 +65,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (!user) throw new AppError('NOT_FOUND', `no user ${values.email} in org ${orgId}`);
     if (user.status !== 'active') throw new AppError('USER_BLOCKED', `user ${user.email} is blocked`);
     return rt.sessions.issue(user, ttl ?? rt.config.sessionTtlSeconds);
+  }
+  if (command === 'keys' && sub === 'rotate') {
+    const { sessionKeys } = runtimeFromEnv(env).config;
+    const source =
+      sessionKeys.kind === 'file' ? new FileKeySource(sessionKeys.path) : sessionKeys.kind === 'secretsManager' ? new SecretsManagerKeySource(new SecretsManagerClient({}), sessionKeys.secretId) : undefined;
+    if (!source) throw new UsageError('no session key configured: set SESSION_KEY_SECRET_ARN or SESSION_KEY_FILE');
+    await source.rotate();
+    return 'rotated: new sessions are signed with the new key; sessions signed with the previous key stay valid until they expire';
+  }
+  if (command === 'sp-key' && sub === 'rotate') {
+    const { spKeys } = runtimeFromEnv(env).config;
+    const target =
+      spKeys.kind === 'file' ? new FileSpKeySource(spKeys.path) : spKeys.kind === 'secretsManager' ? new SecretsManagerSpKeySource(new SecretsManagerClient({}), spKeys.secretId) : undefined;
+    if (!target) throw new UsageError('no SP key configured: set SP_KEY_SECRET_ARN or SP_KEY_FILE');
+    const { privateKeyPem, certificatePem } = await createSamlIdpKeys('sso-jit SP');
+    await target.store({ privateKeyPem, certificatePem });
+    return `rotated: AuthnRequests are now signed with a new key; the SP metadata publishes its certificate (SHA-256 ${new X509Certificate(certificatePem).fingerprint256})`;
   }
   throw new UsageError(command ? `unknown command: ${argv.join(' ')}` : 'no command given');
 }

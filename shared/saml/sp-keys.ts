@@ -4,12 +4,18 @@
  * git-ignored file locally. Absent until set up: then AuthnRequests go unsigned and the
  * metadata publishes no certificate.
  */
-import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { existsSync, readFileSync } from 'node:fs';
+import { GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { SpKeyPair } from './authn-request.js';
 
 export interface SpKeySource {
   load(): Promise<SpKeyPair | undefined>;
+}
+
+/** Where a new SP key pair can be stored (`sso-jit sp-key rotate`). */
+export interface WritableSpKeySource extends SpKeySource {
+  store(pair: SpKeyPair): Promise<void>;
 }
 
 const REFRESH_MS = 5 * 60_000;
@@ -40,7 +46,7 @@ abstract class CachedSource implements SpKeySource {
   protected abstract read(): Promise<SpKeyPair | undefined>;
 }
 
-export class SecretsManagerSpKeySource extends CachedSource {
+export class SecretsManagerSpKeySource extends CachedSource implements WritableSpKeySource {
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly secretId: string,
@@ -57,15 +63,24 @@ export class SecretsManagerSpKeySource extends CachedSource {
       throw error;
     }
   }
+
+  async store(pair: SpKeyPair): Promise<void> {
+    await this.client.send(new PutSecretValueCommand({ SecretId: this.secretId, SecretString: JSON.stringify(pair) }));
+  }
 }
 
-export class FileSpKeySource extends CachedSource {
+export class FileSpKeySource extends CachedSource implements WritableSpKeySource {
   constructor(private readonly path: string) {
     super();
   }
 
   protected async read(): Promise<SpKeyPair | undefined> {
     return existsSync(this.path) ? parseKeyPair(readFileSync(this.path, 'utf8')) : undefined;
+  }
+
+  async store(pair: SpKeyPair): Promise<void> {
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    writeFileSync(this.path, JSON.stringify(pair), { mode: 0o600 });
   }
 }
 

@@ -3,6 +3,7 @@
  * token it prints being accepted by a server that shares the checkout's key file.
  */
 import { execFile } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,13 +18,16 @@ import { useTestTables, type TestTables } from '../support/dynamodb.js';
 let db: TestTables;
 let env: NodeJS.ProcessEnv;
 
+const keyDir = mkdtempSync(join(tmpdir(), 'sso-jit-cli-'));
+
 beforeAll(async () => {
   db = await useTestTables();
   env = {
     PATH: process.env.PATH,
     DYNAMODB_ENDPOINT: db.endpoint,
     TABLE_PREFIX: db.names.users.replace(/-users$/, ''),
-    SESSION_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'sso-jit-cli-')), 'session-keys.json'),
+    SESSION_KEY_FILE: join(keyDir, 'session-keys.json'),
+    SP_KEY_FILE: join(keyDir, 'sp-key.json'),
     BASE_URL: 'http://localhost:3999',
   };
 });
@@ -86,5 +90,33 @@ describe('sso-jit token', () => {
 
     expect(JSON.parse(ok.stdout)).toMatchObject({ orgId: 'npx-org' });
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('usage:') });
+  });
+});
+
+describe('sso-jit keys rotate', () => {
+  it('signs with a new key while tokens signed with the previous one stay valid, and the JWKS publishes both', async () => {
+    await main(['org', 'create', '--org', 'rotation', '--name', 'R', '--admin-email', 'admin@rotation.test'], env);
+    const before = await main(['token', '--org', 'rotation', '--email', 'admin@rotation.test'], env);
+
+    await main(['keys', 'rotate'], env);
+
+    const after = await main(['token', '--org', 'rotation', '--email', 'admin@rotation.test'], env);
+    const rt = server();
+    const kid = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    expect(kid(after)).not.toBe(kid(before));
+    await expect(rt.sessions.verify(before)).resolves.toMatchObject({ email: 'admin@rotation.test' });
+    await expect(rt.sessions.verify(after)).resolves.toMatchObject({ email: 'admin@rotation.test' });
+    expect((await rt.sessions.jwks()).keys.map((key) => key.kid)).toEqual([kid(after), kid(before)]);
+  });
+});
+
+describe('sso-jit sp-key rotate', () => {
+  it('stores a new SP key pair that the service then signs AuthnRequests with', async () => {
+    const output = await main(['sp-key', 'rotate'], env);
+
+    const pair = await server().spKeys.load();
+    expect(output).toMatch(/SHA-256 [0-9A-F:]{95}/);
+    expect(pair?.privateKeyPem).toContain('PRIVATE KEY');
+    expect(new X509Certificate(pair!.certificatePem).checkPrivateKey(createPrivateKey(pair!.privateKeyPem))).toBe(true);
   });
 });
