@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { OidcDiscovery } from '../../../shared/oidc/discovery.js';
 import { createAuthorizationRequest } from '../../../shared/oidc/relying-party.js';
-import { CLIENT_ID, REDIRECT_URI } from './fake-provider.js';
+import { CLIENT_ID, REDIRECT_URI } from '../../support/fake-oidc-provider.js';
 
 const DISCOVERY: OidcDiscovery = {
   issuer: 'https://idp.example.com',

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { claimsToAttributes } from '../../../shared/oidc/relying-party.js';
-import { ACCESS_TOKEN, callback, FakeProvider, idTokenClaims, loginErrorOf, relyingPartyFor, SUBJECT } from './fake-provider.js';
+import { ACCESS_TOKEN, callback, FakeProvider, idTokenClaims, loginErrorOf, relyingPartyFor, SUBJECT } from '../../support/fake-oidc-provider.js';
 
 describe('OIDC claims mapping', () => {
   it('maps a groups array to the list of its strings', async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../../shared/clock.js';
 import { discoveryUrl, OidcDiscoveryCache } from '../../../shared/oidc/discovery.js';
-import { FakeProvider, ISSUER, loginErrorOf, T0 } from './fake-provider.js';
+import { FakeProvider, ISSUER, loginErrorOf, T0 } from '../../support/fake-oidc-provider.js';
 
 function cacheFor(provider: FakeProvider, ttlMs?: number) {
   const clock = fixedClock(T0);

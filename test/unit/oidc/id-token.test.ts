@@ -19,7 +19,7 @@ import {
   relyingPartyFor,
   SUBJECT,
   T0_SECONDS,
-} from './fake-provider.js';
+} from '../../support/fake-oidc-provider.js';
 
 describe('OidcRelyingParty ID token verification', () => {
   it('accepts a good ID token and asserts its issuer and subject', async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { basicAuthorization, tokenEndpointAuthMethod } from '../../../shared/oidc/relying-party.js';
 import type { OidcDiscovery } from '../../../shared/oidc/discovery.js';
-import { callback, CLIENT_ID, CODE, CODE_VERIFIER, FakeProvider, loginErrorOf, REDIRECT_URI, relyingPartyFor } from './fake-provider.js';
+import { callback, CLIENT_ID, CODE, CODE_VERIFIER, FakeProvider, loginErrorOf, REDIRECT_URI, relyingPartyFor } from '../../support/fake-oidc-provider.js';
 
 /** A secret with the characters RFC 6749 2.3.1 requires to be form-encoded before base64. */
 const SECRET = 'pa:ss%w0rd +/é';

@@ -6,10 +6,10 @@
  */
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { expect } from 'vitest';
-import { fixedClock } from '../../../shared/clock.js';
-import { LoginError, type ErrorCode } from '../../../shared/errors.js';
-import { OidcDiscoveryCache } from '../../../shared/oidc/discovery.js';
-import { OidcRelyingParty, type CallbackInput, type OidcRelyingPartyOptions } from '../../../shared/oidc/relying-party.js';
+import { fixedClock } from '../../shared/clock.js';
+import { LoginError, type ErrorCode } from '../../shared/errors.js';
+import { OidcDiscoveryCache } from '../../shared/oidc/discovery.js';
+import { OidcRelyingParty, type CallbackInput, type OidcRelyingPartyOptions } from '../../shared/oidc/relying-party.js';
 
 export const ISSUER = 'https://idp.example.com';
 export const CLIENT_ID = 'sso-jit-client';
