@@ -87,7 +87,7 @@ const cli = { type: 'cli', id: 'test' } as const;
 
 /** Creates an org with SAML SSO and JIT on (roles from the IdP's `groups` attribute by default). */
 export async function createSamlOrg(service: TestService, options: SamlOrgOptions = {}): Promise<SamlOrg> {
-  const orgId = `org-${process.pid}-${++orgCounter}`;
+  const orgId = nextOrgId();
   const adminEmail = `admin@${orgId}.test`;
   const idp = options.idp ?? (await createSamlIdpKeys(`https://idp.example.com/${orgId}`));
   const { rt } = service;
@@ -155,4 +155,48 @@ export async function tokenFor(service: TestService, orgId: string, email: strin
   const user = await service.rt.users.findByEmail(orgId, email);
   if (!user) throw new Error(`no user ${email} in ${orgId}`);
   return service.rt.sessions.issue(user);
+}
+
+/** A fresh org id, unique in this run. */
+export const nextOrgId = (prefix = 'org'): string => `${prefix}-${process.pid}-${++orgCounter}`;
+
+export interface OidcOrgOptions {
+  /** Known in advance when the provider must list our redirect URI before the org exists (see `nextOrgId`). */
+  orgId?: string;
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  provisioning?: Record<string, unknown>;
+  roleMappings?: Record<string, unknown>[];
+  sso?: Record<string, unknown>;
+}
+
+export interface OidcOrg {
+  orgId: string;
+  adminEmail: string;
+  urls: OrgUrls;
+}
+
+/** Creates an org with OIDC SSO and JIT on (roles from the `groups` claim by default). */
+export async function createOidcOrg(service: TestService, options: OidcOrgOptions): Promise<OidcOrg> {
+  const orgId = options.orgId ?? nextOrgId('oidc');
+  const adminEmail = `admin@${orgId}.test`;
+  const { rt } = service;
+  const context = { orgId, actor: cli };
+  await createOrg(rt, { orgId, name: `Org ${orgId}`, adminEmail }, cli);
+  await updateSsoSettings(rt, context, {
+    enabled: true,
+    protocol: 'oidc',
+    ...options.sso,
+    oidc: { issuer: options.issuer, clientId: options.clientId, ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}), scopes: ['openid', 'email', 'profile', 'groups'] },
+  });
+  for (const mapping of options.roleMappings ?? [{ roleId: 'account-admin', groupIds: ['default'], idpValue: 'Engineering' }]) {
+    await addRoleMapping(rt, context, mapping);
+  }
+  await updateProvisioningSettings(rt, context, {
+    method: 'jit',
+    jit: { roleSource: 'idp', roleAttribute: 'groups', onNoRoleMatch: 'deny' },
+    ...options.provisioning,
+  });
+  return { orgId, adminEmail, urls: orgUrls(service.baseUrl, orgId) };
 }

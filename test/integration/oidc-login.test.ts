@@ -1,0 +1,131 @@
+/**
+ * OIDC login end to end against a real OpenID Provider (oidc-provider on loopback): the
+ * test starts the login at our route, signs in at the provider like a browser, and
+ * comes back through our callback, on DynamoDB Local.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { orgUrls } from '../../shared/settings/urls.js';
+import { startTestOidcProvider, authorizeThroughProvider } from '../support/oidc-provider.js';
+import { createOidcOrg, nextOrgId, sessionCookieOf, startTestService, type OidcOrg, type TestService } from '../support/service.js';
+import type { DevOidcProvider } from '../../local/dev-oidc.js';
+
+let service: TestService;
+let provider: DevOidcProvider;
+let org: OidcOrg;
+const CLIENT = { clientId: 'sso-jit-test', clientSecret: 'test-client-secret:with%odd&chars' };
+
+beforeAll(async () => {
+  // The provider must list our callback as a redirect URI, so the org id comes first.
+  service = await startTestService();
+  const orgId = nextOrgId('oidc');
+  provider = await startTestOidcProvider({
+    clients: [{ ...CLIENT, redirectUris: [orgUrls(service.baseUrl, orgId).oidcRedirectUri] }],
+    users: [
+      { sub: 'grace-1', email: 'Grace@Demo.example', given_name: 'Grace', family_name: 'Hopper', groups: ['Engineering'] },
+      { sub: 'mallory-1', email: 'mallory@demo.example', email_verified: false, groups: ['Engineering'] },
+      { sub: 'nobody-1', email: 'nobody@demo.example', groups: ['Marketing'] },
+    ],
+  });
+  org = await createOidcOrg(service, { orgId, issuer: provider.issuer, ...CLIENT });
+});
+// Audit events sort by time: a second apart, the newest is the one a test just caused.
+beforeEach(() => service.clock.advance(1000));
+afterAll(async () => {
+  await provider?.stop();
+  await service?.close();
+});
+
+const get = (url: string, headers: Record<string, string> = { accept: 'application/json' }) => fetch(url, { redirect: 'manual', headers });
+
+/** Starts a login at our route and signs in at the provider as `email`: our callback URL, with code and state. */
+async function signInAt(providerEmail: string, fwd = '/'): Promise<URL> {
+  const start = await get(`${service.baseUrl}/sso/${org.orgId}/login?fwd=${encodeURIComponent(fwd)}`);
+  expect(start.status).toBe(302);
+  return authorizeThroughProvider(start.headers.get('location')!, providerEmail);
+}
+
+describe('OIDC login through a real provider', () => {
+  it('sends the browser to the provider with state, nonce and a PKCE S256 challenge', async () => {
+    const start = await get(`${service.baseUrl}/sso/${org.orgId}/login?fwd=/x`);
+
+    const url = new URL(start.headers.get('location')!);
+    expect(url.origin).toBe(provider.issuer);
+    expect(url.searchParams.get('response_type')).toBe('code');
+    expect(url.searchParams.get('client_id')).toBe(CLIENT.clientId);
+    expect(url.searchParams.get('redirect_uri')).toBe(org.urls.oidcRedirectUri);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    expect(url.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+  });
+
+  it('creates the user on the first login, lands on fwd, and /me shows them', async () => {
+    const callback = await signInAt('grace@demo.example', '/projects/1');
+
+    const response = await get(callback.toString());
+
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe(`${service.baseUrl}/projects/1`);
+    const me = await get(`${service.baseUrl}/me`, { cookie: `session=${sessionCookieOf(response)}` });
+    expect(await me.json()).toMatchObject({
+      email: 'grace@demo.example',
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      jitProvisioned: true,
+      provisionedBy: 'jit',
+      assignments: [{ groupId: 'default', roleId: 'account-admin' }],
+      idpSubject: { issuer: provider.issuer, subject: 'grace-1' },
+      orgId: org.orgId,
+    });
+  });
+
+  it('updates the same user on a later login (re-login)', async () => {
+    await get((await signInAt('grace@demo.example')).toString());
+    provider.users.set('grace@demo.example', { sub: 'grace-1', email: 'Grace@Demo.example', given_name: 'Grace B.', family_name: 'Hopper', groups: ['Engineering'] });
+
+    const response = await get((await signInAt('grace@demo.example')).toString());
+
+    expect(response.status).toBe(302);
+    const users = (await service.rt.users.list(org.orgId, { email: 'grace@demo.example', limit: 5 })).items;
+    expect(users).toHaveLength(1);
+    expect(users[0]?.firstName).toBe('Grace B.');
+  });
+
+  it('accepts a state only once: the same callback again is STATE_INVALID', async () => {
+    const callback = await signInAt('grace@demo.example');
+    expect((await get(callback.toString())).status).toBe(302);
+
+    const again = await get(callback.toString());
+
+    expect(again.status).toBe(401);
+    expect(await again.json()).toMatchObject({ error: { code: 'STATE_INVALID' } });
+  });
+
+  it('refuses a replayed authorization code under a fresh state with OIDC_TOKEN_EXCHANGE_FAILED', async () => {
+    const first = await signInAt('grace@demo.example');
+    expect((await get(first.toString())).status).toBe(302);
+    const second = await signInAt('grace@demo.example');
+
+    const replay = new URL(second);
+    replay.searchParams.set('code', first.searchParams.get('code')!);
+    const response = await get(replay.toString());
+
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: 'OIDC_TOKEN_EXCHANGE_FAILED' } });
+  });
+
+  it('refuses an unverified email with EMAIL_NOT_VERIFIED and creates no user', async () => {
+    const response = await get((await signInAt('mallory@demo.example')).toString());
+
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: 'EMAIL_NOT_VERIFIED' } });
+    expect((await service.rt.users.list(org.orgId, { email: 'mallory@demo.example', limit: 1 })).items).toEqual([]);
+  });
+
+  it('refuses an unmapped role claim with ROLE_NOT_MAPPED and records what was received', async () => {
+    const response = await get((await signInAt('nobody@demo.example')).toString());
+
+    expect(await response.json()).toMatchObject({ error: { code: 'ROLE_NOT_MAPPED' } });
+    const { items } = await service.rt.audit.list(org.orgId, { type: 'login.failed', limit: 1 });
+    expect(items[0]?.details).toMatchObject({ protocol: 'oidc', roleValues: ['Marketing'], received: ['Marketing'] });
+  });
+});
