@@ -10,11 +10,14 @@ import { createRuntime, type Runtime } from '../functions/runtime.js';
 import { readConfig } from '../shared/config.js';
 import { AppError } from '../shared/errors.js';
 import { createOrg } from '../shared/settings/orgs.js';
+import { randomToken } from '../shared/clock.js';
+import { FileSpKeySource } from '../shared/saml/sp-keys.js';
 import { addRoleMapping } from '../shared/settings/role-mappings.js';
 import { updateProvisioningSettings, updateSsoSettings } from '../shared/settings/settings-service.js';
 import { orgUrls } from '../shared/settings/urls.js';
 import { matchKey } from '../shared/provisioning/role-mapping.js';
 import { devIdpEntityId, devIdpPath, devIdpRoutes } from './dev-idp.js';
+import { DEMO_OIDC_CLIENT_ID, DEMO_OIDC_USERS, demoOidcClient, startDevOidcProvider, type DevOidcProvider } from './dev-oidc.js';
 import { createDynamoClient, createTables, startDynamoDbLocal } from './dynamodb.js';
 import { createHandlers } from './handlers.js';
 import { createLocalServer, listenLocalServer } from './http-server.js';
@@ -23,44 +26,74 @@ import { createSamlIdpKeys, type SamlIdpKeys } from './saml-idp.js';
 
 const DEMO_ORG = 'demo';
 const DEMO_ADMIN = 'admin@demo.example';
+const DEMO_OIDC_ORG = 'demo-oidc';
+const DEMO_OIDC_ADMIN = 'admin@demo-oidc.example';
 const ROLE_ATTRIBUTE = 'groups';
 const cli = { type: 'cli', id: 'npm-start' } as const;
 
 /** The demo IdP's key survives restarts (git-ignored), so a DATA_DIR org keeps trusting it. */
-async function demoIdpKeys(entityId: string): Promise<SamlIdpKeys> {
-  const path = `${LOCAL_DIR}/dev-idp.json`;
+/** A small JSON file in the git-ignored local folder, made by `make` the first time. */
+async function localSecret<T>(name: string, make: () => Promise<T>, accept: (stored: T) => boolean = () => true): Promise<T> {
+  const path = `${LOCAL_DIR}/${name}`;
   if (existsSync(path)) {
-    const stored = JSON.parse(readFileSync(path, 'utf8')) as SamlIdpKeys;
-    if (stored.entityId === entityId) return stored;
+    const stored = JSON.parse(readFileSync(path, 'utf8')) as T;
+    if (accept(stored)) return stored;
   }
-  const keys = await createSamlIdpKeys(entityId);
+  const value = await make();
   mkdirSync(LOCAL_DIR, { recursive: true, mode: 0o700 });
-  writeFileSync(path, JSON.stringify(keys), { mode: 0o600 });
-  return keys;
+  writeFileSync(path, JSON.stringify(value), { mode: 0o600 });
+  return value;
+}
+
+/** The demo orgs' role mappings: the IdPs' `groups` values to the built-in roles. */
+const DEMO_MAPPINGS = [
+  ['organization-admin', 'Admins'],
+  ['account-admin', 'Engineering'],
+  ['regular-user', 'Staff'],
+] as const;
+
+/** Creates an org and reports whether it is new (an earlier run with DATA_DIR keeps it). */
+async function created(rt: Runtime, orgId: string, name: string, adminEmail: string): Promise<boolean> {
+  try {
+    await createOrg(rt, { orgId, name, adminEmail }, cli);
+    return true;
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'CONFLICT') return false;
+    throw error;
+  }
+}
+
+async function seedMappingsAndJit(rt: Runtime, orgId: string): Promise<void> {
+  const context = { orgId, actor: cli };
+  for (const [roleId, idpValue] of DEMO_MAPPINGS) await addRoleMapping(rt, context, { roleId, groupIds: ['default'], idpValue });
+  await updateProvisioningSettings(rt, context, { method: 'jit', jit: { roleSource: 'idp', roleAttribute: ROLE_ATTRIBUTE, onNoRoleMatch: 'default' } });
+}
+
+/** The OIDC demo org, signing in through the development OpenID Provider. */
+async function seedOidcDemo(rt: Runtime, issuer: string, clientSecret: string): Promise<void> {
+  if (!(await created(rt, DEMO_OIDC_ORG, 'Demo (OIDC)', DEMO_OIDC_ADMIN))) return;
+  await updateSsoSettings(
+    rt,
+    { orgId: DEMO_OIDC_ORG, actor: cli },
+    { enabled: true, protocol: 'oidc', domains: ['demo-oidc.example'], oidc: { issuer, clientId: DEMO_OIDC_CLIENT_ID, clientSecret, scopes: ['openid', 'email', 'profile', 'groups'] } },
+  );
+  await seedMappingsAndJit(rt, DEMO_OIDC_ORG);
 }
 
 /** Configures the demo org through the same domain functions the settings API uses. */
 async function seedDemo(rt: Runtime, idp: SamlIdpKeys, baseUrl: string): Promise<void> {
-  try {
-    await createOrg(rt, { orgId: DEMO_ORG, name: 'Demo', adminEmail: DEMO_ADMIN }, cli);
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'CONFLICT') return; // kept from an earlier run (DATA_DIR)
-    throw error;
-  }
-  const context = { orgId: DEMO_ORG, actor: cli };
+  if (!(await created(rt, DEMO_ORG, 'Demo', DEMO_ADMIN))) return;
   await updateSsoSettings(
     rt,
-    context,
-    { enabled: true, protocol: 'saml', saml: { idpEntityId: idp.entityId, ssoUrl: `${baseUrl}${devIdpPath(DEMO_ORG)}`, certificates: [idp.certificatePem] } },
+    { orgId: DEMO_ORG, actor: cli },
+    {
+      enabled: true,
+      protocol: 'saml',
+      domains: ['demo.example'],
+      saml: { idpEntityId: idp.entityId, ssoUrl: `${baseUrl}${devIdpPath(DEMO_ORG)}`, certificates: [idp.certificatePem] },
+    },
   );
-  for (const [roleId, idpValue] of [
-    ['organization-admin', 'Admins'],
-    ['account-admin', 'Engineering'],
-    ['regular-user', 'Staff'],
-  ] as const) {
-    await addRoleMapping(rt, context, { roleId, groupIds: ['default'], idpValue });
-  }
-  await updateProvisioningSettings(rt, context, { method: 'jit', jit: { roleSource: 'idp', roleAttribute: ROLE_ATTRIBUTE, onNoRoleMatch: 'default' } });
+  await seedMappingsAndJit(rt, DEMO_ORG);
 }
 
 async function main(): Promise<void> {
@@ -73,11 +106,27 @@ async function main(): Promise<void> {
   await createTables(createDynamoClient(dynamo.endpoint), config.tables);
   const rt = createRuntime(config);
 
+  // The SP key pair that signs AuthnRequests (for orgs that turn signAuthnRequests on).
+  if (config.spKeys.kind === 'file' && !(await rt.spKeys.load())) {
+    const { privateKeyPem, certificatePem } = await createSamlIdpKeys('sso-jit local SP');
+    await new FileSpKeySource(config.spKeys.path).store({ privateKeyPem, certificatePem });
+  }
+
   const idps = new Map<string, SamlIdpKeys>();
+  let oidcProvider: DevOidcProvider | undefined;
   if (env.SEED_DEMO !== '0') {
-    const idp = await demoIdpKeys(devIdpEntityId(config.baseUrl, DEMO_ORG));
+    const entityId = devIdpEntityId(config.baseUrl, DEMO_ORG);
+    const idp = await localSecret('dev-idp.json', () => createSamlIdpKeys(entityId), (stored) => stored.entityId === entityId);
     await seedDemo(rt, idp, config.baseUrl);
     idps.set(DEMO_ORG, idp);
+
+    const { clientSecret } = await localSecret('dev-oidc.json', async () => ({ clientSecret: randomToken(24) }));
+    oidcProvider = await startDevOidcProvider({
+      port: Number(env.OIDC_PORT ?? port + 1),
+      clients: [demoOidcClient(orgUrls(config.baseUrl, DEMO_OIDC_ORG).oidcRedirectUri, clientSecret)],
+      users: [...DEMO_OIDC_USERS],
+    });
+    await seedOidcDemo(rt, oidcProvider.issuer, clientSecret);
   }
   const server = createLocalServer({
     routes: ROUTES,
@@ -104,12 +153,22 @@ async function main(): Promise<void> {
     const admin = await rt.users.findByEmail(DEMO_ORG, DEMO_ADMIN);
     const urls = orgUrls(config.baseUrl, DEMO_ORG);
     lines.push(
-      `  Demo org         ${DEMO_ORG} (SAML, JIT on, roles from "${ROLE_ATTRIBUTE}": Admins, Engineering, Staff)`,
-      `  Sign in          ${config.baseUrl}${devIdpPath(DEMO_ORG)}   (development IdP; then see yourself at ${config.baseUrl}/me)`,
-      `  SP metadata      ${urls.metadataUrl}`,
-      `  ACS              ${urls.acsUrl}`,
+      `  Demo org         ${DEMO_ORG} (SAML, JIT on, roles from "${ROLE_ATTRIBUTE}": Admins, Engineering, Staff; domain demo.example)`,
+      `    IdP-initiated  ${config.baseUrl}${devIdpPath(DEMO_ORG)}   (the development IdP; then see yourself at ${config.baseUrl}/me)`,
+      `    SP-initiated   ${urls.loginUrl}?fwd=/me`,
+      `    SP metadata    ${urls.metadataUrl}`,
+      `    ACS            ${urls.acsUrl}`,
+    );
+    if (oidcProvider) {
+      lines.push(
+        `  Demo OIDC org    ${DEMO_OIDC_ORG} (OpenID Connect via the development provider at ${oidcProvider.issuer}; domain demo-oidc.example)`,
+        `    Sign in        ${orgUrls(config.baseUrl, DEMO_OIDC_ORG).loginUrl}?fwd=/me   (users: ${DEMO_OIDC_USERS.map((user) => user.email).join(', ')})`,
+      );
+    }
+    lines.push(
+      `  Login page       ${config.baseUrl}/login   (type any @demo.example or @demo-oidc.example address)`,
       `  Admin token      ${admin ? await rt.sessions.issue(admin) : '(demo admin missing)'}`,
-      `                   (${DEMO_ADMIN}; try: curl -H "Authorization: Bearer <token>" ${config.baseUrl}/me)`,
+      `                   (${DEMO_ADMIN}; try: curl -H "Authorization: Bearer <token>" ${config.baseUrl}/orgs/${DEMO_ORG}/settings/sso)`,
     );
   }
   lines.push(`  CLI              DYNAMODB_ENDPOINT=${dynamo.endpoint} npx sso-jit token --org ${DEMO_ORG} --email ${DEMO_ADMIN}`, 'Ctrl-C stops everything.');
@@ -121,6 +180,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log('\nstopping…');
     await http.close();
+    await oidcProvider?.stop();
     await dynamo.stop();
     process.exit(0);
   };
