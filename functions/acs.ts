@@ -3,11 +3,13 @@
  * Adapter only: form fields in, `consumeSamlResponse` does the work, 302 + session cookie out.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { consumeSamlResponse } from '../shared/login/saml-login.js';
 import { sessionCookie } from '../shared/sessions/session-tokens.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
 import { formFields, redirect, type HttpEvent, type HttpResult } from './http/responses.js';
+import { countUserCreated, loginMetrics } from './observability.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
@@ -15,6 +17,8 @@ export function createAcsHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()
     .use(errorResponder({ logger: rt.logger, browserPages: true }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .use(logMetrics(rt.metrics))
+    .use(loginMetrics(rt.metrics))
     .use(bodyLimit())
     .handler(async (event) => {
       const form = formFields(event);
@@ -23,6 +27,7 @@ export function createAcsHandler(rt: Runtime) {
         { orgId: event.pathParameters?.orgId ?? '', samlResponse: form.SAMLResponse, relayState: form.RelayState },
       );
       rt.logger.info('login succeeded', { orgId: result.user.orgId, userId: result.user.id, created: result.created });
+      if (result.created) countUserCreated(rt.metrics);
       return redirect(result.location, [sessionCookie(result.sessionToken, rt.config.sessionTtlSeconds)]);
     });
 }

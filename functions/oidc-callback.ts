@@ -3,11 +3,13 @@
  * Adapter only: query in, `consumeOidcCallback` does the work, 302 + session cookie out.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { consumeOidcCallback } from '../shared/login/oidc-login.js';
 import { sessionCookie } from '../shared/sessions/session-tokens.js';
 import { errorResponder } from './http/middleware.js';
 import { redirect, type HttpEvent, type HttpResult } from './http/responses.js';
+import { countUserCreated, loginMetrics } from './observability.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
@@ -15,6 +17,8 @@ export function createOidcCallbackHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()
     .use(errorResponder({ logger: rt.logger, browserPages: true }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .use(logMetrics(rt.metrics))
+    .use(loginMetrics(rt.metrics))
     .handler(async (event) => {
       const query = event.queryStringParameters ?? {};
       const result = await consumeOidcCallback(
@@ -22,6 +26,7 @@ export function createOidcCallbackHandler(rt: Runtime) {
         { orgId: event.pathParameters?.orgId ?? '', code: query.code, state: query.state, error: query.error, errorDescription: query.error_description },
       );
       rt.logger.info('login succeeded', { orgId: result.user.orgId, userId: result.user.id, created: result.created });
+      if (result.created) countUserCreated(rt.metrics);
       return redirect(result.location, [sessionCookie(result.sessionToken, rt.config.sessionTtlSeconds)]);
     });
 }

@@ -5,6 +5,7 @@
  * runtime against DynamoDB Local with the same code.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -23,6 +24,7 @@ import { OidcRelyingParty } from '../shared/oidc/relying-party.js';
 import { FileSpKeySource, SecretsManagerSpKeySource, staticSpKeySource, type SpKeySource } from '../shared/saml/sp-keys.js';
 import { DynamoAuditRepository, DynamoLoginStateRepository, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
 import type { AuditRepository, LoginStateRepository, SettingsRepository, UserRepository } from '../shared/storage/ports.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './observability.js';
 import type { FunctionDefinition } from './routes.js';
 
 export interface Runtime {
@@ -30,6 +32,7 @@ export interface Runtime {
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
+  metrics: Metrics;
   settingsRepository: SettingsRepository;
   settings: SettingsCache;
   users: UserRepository;
@@ -47,6 +50,7 @@ export interface RuntimeOverrides {
   clock?: Clock;
   ids?: IdGenerator;
   logger?: Logger;
+  metrics?: Metrics;
   dynamo?: DynamoDBDocumentClient;
   sessionKeys?: SessionKeySource;
   sealer?: SecretSealer;
@@ -110,7 +114,8 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     config,
     clock,
     ids: overrides.ids ?? randomIds,
-    logger: overrides.logger ?? new Logger({ serviceName: 'sso-jit' }),
+    logger: overrides.logger ?? new Logger({ serviceName: SERVICE_NAME }),
+    metrics: overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
     settingsRepository,
     settings: new SettingsCache(settingsRepository, clock),
     users: new DynamoUserRepository(store),

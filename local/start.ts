@@ -98,6 +98,8 @@ async function seedDemo(rt: Runtime, idp: SamlIdpKeys, baseUrl: string): Promise
 
 async function main(): Promise<void> {
   const env = process.env;
+  // Locally, CloudWatch metrics (EMF lines on stdout) would only be noise.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const port = Number(env.PORT ?? 3000);
   const dynamo = env.DYNAMODB_ENDPOINT
     ? { endpoint: env.DYNAMODB_ENDPOINT, stop: async () => {} }

@@ -5,6 +5,7 @@
  * functions, with a test IdP whose keys are made at test time.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createRuntime, type Runtime } from '../../functions/runtime.js';
 import { ROUTES } from '../../functions/routes.js';
 import { createHandlers } from '../../local/handlers.js';
@@ -36,6 +37,8 @@ export interface TestServiceOptions {
   spKey?: SpKeyPair;
   /** What OIDC requests go through; the real fetch by default (loopback providers). */
   fetch?: typeof globalThis.fetch;
+  /** Metrics to emit to (disabled in tests unless a test turns them on). */
+  metrics?: Metrics;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -61,6 +64,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       sealer: new LocalSealer('test-sealing-secret-that-is-long-enough-0123456789'),
       spKeys: staticSpKeySource(options.spKey),
       fetch: options.fetch,
+      metrics: options.metrics,
       logger: new Logger({ serviceName: 'sso-jit-test', logLevel: 'SILENT' }),
     },
   );
