@@ -57,6 +57,8 @@ export interface RuntimeOverrides {
   spKeys?: SpKeySource;
   /** What OIDC discovery, JWKS, token and userinfo requests go through. */
   fetch?: typeof globalThis.fetch;
+  /** Other repositories (the in-memory ones, for benchmarks): replaces the DynamoDB adapters. */
+  repositories?: { settings: SettingsRepository; users: UserRepository; audit: AuditRepository; loginState: LoginStateRepository };
 }
 
 export function documentClient(config: Pick<Config, 'dynamodbEndpoint'>): DynamoDBDocumentClient {
@@ -106,7 +108,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const clock = overrides.clock ?? systemClock;
   const client = overrides.dynamo ?? documentClient(config);
   const store = { client, tables: config.tables, clock };
-  const settingsRepository = new DynamoSettingsRepository(store);
+  const settingsRepository = overrides.repositories?.settings ?? new DynamoSettingsRepository(store);
   const sessionKeys = overrides.sessionKeys ?? keySource(config.sessionKeys);
   const fetch = overrides.fetch ?? globalThis.fetch;
   const oidcDiscovery = new OidcDiscoveryCache({ fetch, clock });
@@ -118,11 +120,11 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     metrics: overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
     settingsRepository,
     settings: new SettingsCache(settingsRepository, clock),
-    users: new DynamoUserRepository(store),
-    audit: new DynamoAuditRepository(store),
+    users: overrides.repositories?.users ?? new DynamoUserRepository(store),
+    audit: overrides.repositories?.audit ?? new DynamoAuditRepository(store),
     sessions: new SessionTokens({ keys: sessionKeys, clock, issuer: config.baseUrl, ttlSeconds: config.sessionTtlSeconds }),
     sealer: overrides.sealer ?? sealerFor(config.secretSealing),
-    loginState: new DynamoLoginStateRepository(store),
+    loginState: overrides.repositories?.loginState ?? new DynamoLoginStateRepository(store),
     spKeys: overrides.spKeys ?? spKeySource(config.spKeys),
     oidcDiscovery,
     oidc: new OidcRelyingParty({ fetch, clock, discovery: oidcDiscovery }),
