@@ -26,14 +26,13 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
 export const SESSION_KEY_ENV = 'SESSION_KEY_SECRET_ARN';
 
 /**
- * Grants `fn` the `access` level on a table (and its indexes, when it has any) and sets
- * the table's `envVar` to its physical name.
+ * Grants `fn` the `access` level on a table and on each of its indexes, by name (no
+ * `index/*` wildcard), and sets the table's `envVar` to its physical name.
  *
- * @example bindTable(fn, data.tables.users, 'read'); // USERS_TABLE=…, GetItem/Query/…
+ * @example bindTable(fn, data.tables.users, 'read'); // USERS_TABLE=…, GetItem/Query/… on the table and index/byEmail
  */
 export function bindTable(fn: lambda.Function, { table, definition }: BoundTable, access: TableAccess): void {
-  const resources = [table.tableArn];
-  if (definition.globalIndexes.length > 0) resources.push(`${table.tableArn}/index/*`);
+  const resources = [table.tableArn, ...definition.globalIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`)];
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...TABLE_ACTIONS[access]], resources }));
   fn.addEnvironment(definition.envVar, table.tableName);
 }

@@ -1,7 +1,9 @@
 /**
  * Stateful stack: the four DynamoDB tables (built from `TABLES`, the single definition
- * the runtime also uses) and the session signing secret. Nothing here is replaced by an
- * ordinary deploy; outside `dev` everything is retained when the stack is deleted.
+ * the runtime also uses), the session signing secret, the SP key pair secret and the KMS
+ * key that seals OIDC client secrets. Nothing here is replaced by an ordinary deploy;
+ * outside `dev` everything is retained when the stack is deleted and the tables carry
+ * deletion protection.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -71,6 +73,8 @@ export class DataStack extends Stack {
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         timeToLiveAttribute: definition.ttlAttribute,
         removalPolicy,
+        // Outside dev a table can be deleted only after an operator turns this off by hand.
+        deletionProtection: !props.config.isDev,
       });
       for (const index of definition.globalIndexes) {
         table.addGlobalSecondaryIndex({

@@ -3,12 +3,12 @@
  * pick an email, names and role values, then sign in through the real ACS with a
  * response this page signs with its own key. The org trusts that key like any IdP's.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inflateRawSync } from 'node:zlib';
 import { escapeHtml, page } from '../functions/http/responses.js';
 import type { ExtraRoute } from './http-server.js';
 import { buildSignedLoginResponse, NAMEID_EMAIL, NAMEID_PERSISTENT, type SamlIdpKeys } from './saml-idp.js';
 import { orgUrls } from '../shared/settings/urls.js';
+import { readForm, send } from './dev-pages.js';
 
 export interface DevIdpOptions {
   baseUrl: string;
@@ -33,16 +33,6 @@ function authnRequestId(samlRequest: string | null): string | undefined {
 export const devIdpPath = (orgId: string) => `/dev/idp/${encodeURIComponent(orgId)}`;
 export const devIdpEntityId = (baseUrl: string, orgId: string) => `${baseUrl}${devIdpPath(orgId)}`;
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
-function send(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(body);
-}
 
 export function devIdpRoutes(options: DevIdpOptions): ExtraRoute[] {
   const idpFor = (orgId: string) => options.idps.get(orgId);

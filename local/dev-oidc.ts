@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { errors, type Adapter, type AdapterPayload, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { escapeHtml, page } from '../functions/http/responses.js';
+import { readForm, send } from './dev-pages.js';
 
 export interface DevOidcUser {
   /** The stable subject (`sub`) the OP asserts. */
@@ -297,16 +298,6 @@ function memoryAdapter(store: Map<string, { payload: AdapterPayload; expiresAt: 
   };
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
-function send(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(body);
-}
 
 function sendInteractionError(res: ServerResponse, error: unknown): void {
   if (res.headersSent) return void res.destroy();

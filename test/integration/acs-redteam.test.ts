@@ -20,7 +20,6 @@ import {
   type SignMode,
   type SignOptions,
 } from '../../local/saml-idp.js';
-import { updateSsoSettings } from '../../shared/settings/settings-service.js';
 import { assertionOf, certificateBody, replaceOnce, signatureOf, withoutSignature } from '../support/saml-edits.js';
 import { createSamlOrg, postAcs, sessionCookieOf, startTestService, type SamlOrg, type TestService } from '../support/service.js';
 
