@@ -23,7 +23,7 @@ export function createOidcCallbackHandler(rt: Runtime) {
       const query = event.queryStringParameters ?? {};
       const result = await consumeOidcCallback(
         { ...rt, log: rt.logger },
-        { orgId: event.pathParameters?.orgId ?? '', code: query.code, state: query.state, error: query.error, errorDescription: query.error_description },
+        { orgId: event.pathParameters?.orgId ?? '', code: query.code, state: query.state, error: query.error, errorDescription: query.error_description, iss: query.iss },
       );
       rt.logger.info('login succeeded', { orgId: result.user.orgId, userId: result.user.id, created: result.created });
       if (result.created) countUserCreated(rt.metrics);

@@ -8,6 +8,7 @@ import type { OidcRelyingParty } from '../oidc/relying-party.js';
 import { requireSso } from '../provisioning/plan-login.js';
 import type { SecretSealer } from '../secrets/sealer.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
+import { clientSecretContext } from '../settings/settings-service.js';
 import { orgUrls } from '../settings/urls.js';
 import type { LoginStateRepository } from '../storage/ports.js';
 import { tableKey } from '../storage/tables.js';
@@ -28,6 +29,8 @@ export interface OidcCallbackInput {
   state?: string;
   /** An OAuth error the IdP sent back instead of a code. */
   error?: string;
+  /** RFC 9207 `iss` of the authorization response, when the IdP sends it. */
+  iss?: string;
   errorDescription?: string;
 }
 
@@ -54,9 +57,10 @@ export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallba
     requireSso(settings, 'oidc');
     const oidc = settings.sso.oidc!;
     context.issuer = oidc.issuer;
-    if (pending.issuer !== oidc.issuer || !pending.nonce || !pending.codeVerifier) {
+    // RFC 9207: an authorization response that names another issuer answers someone else's request (mix-up).
+    if (pending.issuer !== oidc.issuer || (input.iss !== undefined && input.iss !== pending.issuer) || !pending.nonce || !pending.codeVerifier) {
       // The connection changed while the person was at the IdP, or the state is not ours (mix-up).
-      throw stateInvalid({ issuer: pending.issuer });
+      throw stateInvalid({ issuer: input.iss ?? pending.issuer });
     }
     if (input.error !== undefined) {
       const code = OAUTH_ERROR.test(input.error) ? input.error : 'unrecognized';
@@ -66,7 +70,7 @@ export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallba
     }
     if (!input.code) throw new LoginError('OIDC_TOKEN_EXCHANGE_FAILED', 'The identity provider sent no authorization code. Start the sign-in again.');
     const clientSecret = oidc.clientSecretEncrypted
-      ? await deps.sealer.open(oidc.clientSecretEncrypted, { orgId: input.orgId, purpose: 'oidc-client-secret' })
+      ? await deps.sealer.open(oidc.clientSecretEncrypted, clientSecretContext(input.orgId, oidc))
       : undefined;
     const identity = await deps.oidc.completeLogin({
       code: input.code,

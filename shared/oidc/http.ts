@@ -35,17 +35,59 @@ export async function fetchJson(fetchImpl: FetchFunction, url: string, init: Req
   try {
     const response = await fetchImpl(url, { ...init, redirect: 'manual', signal });
     status = response.status;
-    text = await response.text();
+    const limited = await readLimited(response, MAX_IDP_RESPONSE_CHARS);
+    if (limited === undefined) return { ok: false, failure: { kind: 'too_large' } };
+    text = limited;
   } catch {
     // The abort reason is the only reliable timeout signal; error names are not matched.
     return { ok: false, failure: signal.aborted ? { kind: 'timeout' } : { kind: 'unreachable' } };
   }
-  if (text.length > MAX_IDP_RESPONSE_CHARS) return { ok: false, failure: { kind: 'too_large' } };
   try {
     return { ok: true, status, body: JSON.parse(text) as unknown };
   } catch {
     return { ok: false, failure: { kind: 'not_json', status } };
   }
+}
+
+/**
+ * A response body as text, read no further than `maxBytes`: undefined when it is
+ * larger (by its Content-Length or as it streams). A hostile IdP cannot make a warm
+ * function buffer more than that.
+ */
+export async function readLimited(response: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A fetch whose response bodies are cut off past `maxBytes` (an oversized body becomes a
+ * 502 with no body): for libraries that read the body themselves, such as jose's JWKS.
+ */
+export function limitedFetch(fetchImpl: FetchFunction, maxBytes: number): FetchFunction {
+  return async (input, init) => {
+    const response = await fetchImpl(input, init);
+    const text = await readLimited(response, maxBytes);
+    if (text === undefined) return new Response(null, { status: 502, statusText: 'response too large' });
+    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
 }
 
 /** IdP-supplied text cut to {@link MAX_IDP_TEXT_CHARS}, with any of `secrets` blanked out. */

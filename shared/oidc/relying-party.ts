@@ -15,7 +15,7 @@ import { epochSeconds, randomToken, type Clock } from '../clock.js';
 import { LoginError, type ErrorDetails } from '../errors.js';
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import type { OidcDiscovery, OidcDiscoveryCache } from './discovery.js';
-import { fetchJson, isRecord, safeIdpText, type FetchFunction, type HttpFailure } from './http.js';
+import { fetchJson, isRecord, limitedFetch, MAX_IDP_RESPONSE_CHARS, safeIdpText, type FetchFunction, type HttpFailure } from './http.js';
 
 /** ID token algorithms accepted: asymmetric only, never `none`, never HMAC (DESIGN.md "OIDC"). */
 export const ALLOWED_ID_TOKEN_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
@@ -282,7 +282,7 @@ export class OidcRelyingParty {
     let jwks = this.#jwks.get(jwksUri);
     if (!jwks) {
       jwks = createRemoteJWKSet(new URL(jwksUri), {
-        [customFetch]: this.#fetch,
+        [customFetch]: limitedFetch(this.#fetch, MAX_IDP_RESPONSE_CHARS),
         cooldownDuration: this.#jwksCooldownMs,
         cacheMaxAge: this.#jwksCacheMaxAgeMs,
         timeoutDuration: JWKS_TIMEOUT_MS,

@@ -51,6 +51,14 @@ export function extractEmail(identity: AssertedIdentity, jit: JitSettings): stri
     });
   }
   if (identity.protocol === 'saml' && isEmailAddress(identity.subject)) return normalizeEmail(identity.subject);
+  if (identity.protocol === 'oidc') {
+    // The `email` claim is one string: an array would let the IdP's user pick whose account to enter.
+    const values = identity.attributes.get('email');
+    if (values?.length === 1 && isEmailAddress(values[0]!)) return normalizeEmail(values[0]!);
+    throw new LoginError('EMAIL_MISSING', 'Your identity provider sent no single email claim. Ask your administrator to add the email scope.', {
+      details: { expected: ['email'], received: [...identity.attributes.keys()], emailValues: values?.length ?? 0 },
+    });
+  }
   for (const name of names) {
     const email = identity.attributes.get(name)?.find(isEmailAddress);
     if (email) return normalizeEmail(email);

@@ -107,6 +107,17 @@ export function changedFields(before: object, after: object, prefix = ''): strin
     .map((key) => `${prefix}${key}`);
 }
 
+/**
+ * What a sealed OIDC client secret is bound to: the org, the purpose, and the issuer and
+ * client it was entered for, so it opens for nothing else.
+ */
+export const clientSecretContext = (orgId: string, oidc: { issuer: string; clientId: string }) => ({
+  orgId,
+  purpose: 'oidc-client-secret',
+  issuer: oidc.issuer,
+  clientId: oidc.clientId,
+});
+
 /** Whether the org's SSO connection can sign anyone in. */
 export const ssoUsable = (sso: SsoSettings): boolean => sso.enabled && Boolean(sso[sso.protocol]);
 
@@ -188,13 +199,18 @@ export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeCo
   let oidc: SsoSettings['oidc'];
   if (oidcInput) {
     const { clientSecret, redirectUri: _r, clientSecretSet: _s, ...fields } = oidcInput;
+    const parsedOidc = parseInput(oidcSettingsSchema, fields, 'oidc');
+    // Write-only: left out keeps the stored one, but only for the IdP it was entered for.
+    // Pointing the connection at another issuer or client must never send it there.
+    const stored = current.sso.oidc;
+    const sameClient = stored !== undefined && stored.issuer === parsedOidc.issuer && stored.clientId === parsedOidc.clientId;
+    if (clientSecret === undefined && stored?.clientSecretEncrypted && !sameClient) {
+      throw new AppError('VALIDATION_FAILED', 'oidc.clientSecret: required when the issuer or client id changes (the stored secret is never sent to another identity provider)');
+    }
     oidc = {
-      ...parseInput(oidcSettingsSchema, fields, 'oidc'),
-      // Write-only: left out keeps the stored one.
+      ...parsedOidc,
       clientSecretEncrypted:
-        clientSecret === undefined
-          ? current.sso.oidc?.clientSecretEncrypted
-          : await deps.sealer.seal(clientSecret, { orgId: context.orgId, purpose: 'oidc-client-secret' }),
+        clientSecret === undefined ? stored?.clientSecretEncrypted : await deps.sealer.seal(clientSecret, clientSecretContext(context.orgId, parsedOidc)),
     };
   }
   const next: SsoSettings = {

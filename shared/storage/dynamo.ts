@@ -63,8 +63,8 @@ function decodeCursor(cursor: string | undefined, orgPk: string): Record<string,
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     // A cursor is only ever a key inside the caller's own org partition.
-    if (key.pk !== orgPk || typeof key.sk !== 'string') throw new Error('foreign cursor');
-    return key;
+    if (key.pk !== orgPk || typeof key.sk !== 'string' || Object.keys(key).length !== 2) throw new Error('foreign cursor');
+    return { pk: key.pk, sk: key.sk };
   } catch (cause) {
     throw new AppError('VALIDATION_FAILED', 'cursor: not a cursor returned by this endpoint', { cause });
   }

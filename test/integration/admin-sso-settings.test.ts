@@ -7,6 +7,7 @@
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { generate } from 'selfsigned';
+import { clientSecretContext } from '../../shared/settings/settings-service.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, createSamlOrg, startTestService, tokenFor, type ApiResponse, type SamlOrgOptions, type TestService } from '../support/service.js';
 
@@ -421,7 +422,23 @@ describe('the OIDC client secret', () => {
     expect(response.body.oidc).toMatchObject({ scopes: ['openid', 'email'], clientSecretSet: true });
     const sealedAfter = (await service.rt.settingsRepository.load(org.orgId))!.sso.oidc!.clientSecretEncrypted;
     expect(sealedAfter).toBe(sealedBefore);
-    await expect(service.rt.sealer.open(sealedAfter!, { orgId: org.orgId, purpose: 'oidc-client-secret' })).resolves.toBe(secret);
+    const oidc = (await service.rt.settingsRepository.load(org.orgId))!.sso.oidc!;
+    await expect(service.rt.sealer.open(sealedAfter!, clientSecretContext(org.orgId, oidc))).resolves.toBe(secret);
+    // Bound to the IdP it was entered for: it opens for no other issuer.
+    await expect(service.rt.sealer.open(sealedAfter!, clientSecretContext(org.orgId, { ...oidc, issuer: 'https://evil.example' }))).rejects.toThrow();
+  });
+
+  it('refuses to keep the stored secret for another issuer or client id: the secret must be entered again', async () => {
+    const org = await orgWithoutJit();
+    await org.api('PUT', org.path('sso'), oidcSso());
+
+    const otherIssuer = await editSso(org, (body) => (body.oidc.issuer = 'https://attacker.example'));
+    const otherClient = await editSso(org, (body) => (body.oidc.clientId = 'another-client'));
+
+    for (const response of [otherIssuer, otherClient]) {
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/^oidc\.clientSecret:/) });
+    }
   });
 
   it('is not echoed by a refused write', async () => {

@@ -133,6 +133,13 @@ describe('extractEmail (OIDC)', () => {
     expect(error.details.received).toEqual(['name']);
   });
 
+  it('refuses an email claim that is an array, even of emails, with EMAIL_MISSING', () => {
+    const error = caught(() => extractEmail(oidc({ email: ['mallory@evil.example', 'kate@acme.example'] }), defaults()));
+
+    expect(error.code).toBe('EMAIL_MISSING');
+    expect(error.details.emailValues).toBe(2);
+  });
+
   it('refuses an email claim that is not an email with EMAIL_MISSING', () => {
     expect(() => extractEmail(oidc({ email: ['ada'] }), defaults())).toThrow(expect.objectContaining({ code: 'EMAIL_MISSING' }));
   });
