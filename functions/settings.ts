@@ -124,7 +124,7 @@ export function createSettingsHandler(rt: Runtime) {
         rt,
         event,
         principal,
-        context: { orgId, actor: { type: 'user', id: principal.user.id }, ifMatch: event.headers?.['if-match'] },
+        context: { orgId, actor: { type: 'user', id: principal.user.id }, actorPermissions: principal.permissions, ifMatch: event.headers?.['if-match'] },
         param: (name) => params[name] ?? '',
         body: () => jsonBody(event),
         query: () => Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'force')),

@@ -10,7 +10,7 @@ import { resolveAssignments } from '../provisioning/role-mapping.js';
 import type { Assignment } from '../users/model.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { roleMappingSchema, type OrgSettings, type Role, type RoleMapping } from './model.js';
-import { auditEvent, loadOrg, type ChangeContext, type SettingsDeps, type Versioned } from './settings-service.js';
+import { assertActorHolds, auditEvent, loadOrg, permissionsOfRoles, type ChangeContext, type SettingsDeps, type Versioned } from './settings-service.js';
 import { parseInput } from './validation.js';
 
 /** A mapping as an admin writes it: `id` is read-only (ignored). */
@@ -86,6 +86,8 @@ export async function addRoleMapping(deps: SettingsDeps, context: ChangeContext,
   const mapping = toMapping(deps, parseInput(roleMappingInputSchema, input));
   const current = await loadOrg(deps, context.orgId);
   checkReferences(current, mapping, '');
+  // A mapping hands its role to whoever the IdP says: nobody maps a role they could not hold.
+  assertActorHolds(context, permissionsOfRoles(current.roles, [mapping.roleId]), 'map this role');
   const event = auditEvent(deps, context, 'role_mapping.created', { type: 'role-mapping', id: mapping.id }, { mapping });
   await deps.settingsRepository.apply(context.orgId, { roleMappings: [...current.roleMappings, mapping] }, [event], { ifVersion: current.version });
   return mapping;
@@ -108,6 +110,9 @@ export async function replaceRoleMappings(deps: SettingsDeps, context: ChangeCon
     return id ? { ...mapping, id } : mapping;
   });
   mappings.forEach((mapping, index) => checkReferences(current, mapping, `items[${index}].`));
+  const existingIds = new Set(current.roleMappings.map((mapping) => mapping.id));
+  const added = mappings.filter((mapping) => !existingIds.has(mapping.id));
+  assertActorHolds(context, permissionsOfRoles(current.roles, added.map((mapping) => mapping.roleId)), 'map these roles');
   guardLastAdminMapping(current, { roleMappings: mappings }, options);
   const event = auditEvent(deps, context, 'role_mapping.replaced', { type: 'role-mapping', id: '*' }, {
     before: current.roleMappings.length,
@@ -128,6 +133,7 @@ export async function deleteRoleMapping(deps: SettingsDeps, context: ChangeConte
   const mapping = current.roleMappings.find((candidate) => candidate.id === mappingId);
   if (!mapping) throw new AppError('NOT_FOUND', `No role mapping ${mappingId} in this org.`);
   const remaining = current.roleMappings.filter((candidate) => candidate.id !== mappingId);
+  assertActorHolds(context, permissionsOfRoles(current.roles, [mapping.roleId]), 'delete this mapping');
   guardLastAdminMapping(current, { roleMappings: remaining }, options);
   const event = auditEvent(deps, context, 'role_mapping.deleted', { type: 'role-mapping', id: mappingId }, { mapping, forced: Boolean(options.force) });
   await deps.settingsRepository.apply(context.orgId, { roleMappings: remaining }, [event], { ifVersion: current.version });

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { groupSchema, PERMISSIONS, roleSchema, type Group, type OrgSettings, type Role } from './model.js';
 import { guardLastAdminMapping, type ForceOption } from './role-mappings.js';
-import { auditEvent, changedFields, loadOrg, type ChangeContext, type SettingsDeps } from './settings-service.js';
+import { assertActorHolds, auditEvent, changedFields, loadOrg, type ChangeContext, type SettingsDeps } from './settings-service.js';
 import { parseInput } from './validation.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 lowercase letters, digits or dashes');
@@ -46,6 +46,7 @@ export async function createRole(deps: SettingsDeps, context: ChangeContext, inp
   const { id, name, permissions } = parseInput(roleInputSchema, input);
   const current = await loadOrg(deps, context.orgId);
   const role: Role = { id: id ?? deps.ids.newId(), name, builtIn: false, permissions };
+  assertActorHolds(context, permissions, 'create this role');
   if (current.roles.some((existing) => existing.id === role.id)) throw new AppError('CONFLICT', `A role with id ${role.id} already exists.`);
   uniqueName(current.roles, role, 'role');
   await deps.settingsRepository.apply(context.orgId, { putRoles: [role] }, [auditEvent(deps, context, 'role.created', { type: 'role', id: role.id }, { role })], {
@@ -61,6 +62,8 @@ export async function updateRole(deps: SettingsDeps, context: ChangeContext, rol
   const existing = findRole(current, roleId);
   if (existing.builtIn) throw new AppError('CONFLICT', `${existing.name} is a built-in role: it cannot be changed.`);
   const role: Role = { id: roleId, name, builtIn: false, permissions };
+  // Both what the role gains and what it had: someone who could not hold it cannot reshape it.
+  assertActorHolds(context, [...permissions, ...existing.permissions], 'change this role');
   uniqueName(current.roles, role, 'role');
   guardLastAdminMapping(current, { roles: current.roles.map((candidate) => (candidate.id === roleId ? role : candidate)) }, options);
   const event = auditEvent(deps, context, 'role.updated', { type: 'role', id: roleId }, { changed: changedFields(existing, role), role });
@@ -73,6 +76,7 @@ export async function deleteRole(deps: SettingsDeps, context: ChangeContext, rol
   const current = await loadOrg(deps, context.orgId);
   const role = findRole(current, roleId);
   if (role.builtIn) throw new AppError('CONFLICT', `${role.name} is a built-in role: it cannot be deleted.`);
+  assertActorHolds(context, role.permissions, 'delete this role');
   if (current.roleMappings.some((mapping) => mapping.roleId === roleId)) {
     throw new AppError('CONFLICT', `Role ${role.name} is used by a role mapping: delete or change that mapping first.`);
   }

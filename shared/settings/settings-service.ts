@@ -20,7 +20,9 @@ import {
   samlSettingsSchema,
   ssoSettingsSchema,
   type OrgSettings,
+  type Permission,
   type ProvisioningSettings,
+  type Role,
   type SsoSettings,
 } from './model.js';
 import { orgUrls } from './urls.js';
@@ -41,6 +43,11 @@ export interface SsoSettingsDeps extends SettingsDeps {
 export interface ChangeContext {
   orgId: string;
   actor: AuditActor;
+  /**
+   * The permissions the acting user holds. Nobody grants what they do not hold: a role,
+   * an assignment or a role mapping may carry only these (absent: the CLI, which holds all).
+   */
+  actorPermissions?: ReadonlySet<Permission>;
   /** The `If-Match` the caller sent: a stale one is `412 PRECONDITION_FAILED`. */
   ifMatch?: string;
 }
@@ -117,6 +124,25 @@ export const clientSecretContext = (orgId: string, oidc: { issuer: string; clien
   issuer: oidc.issuer,
   clientId: oidc.clientId,
 });
+
+/**
+ * Refuses a change that would give someone permissions the actor does not hold
+ * (privilege escalation through roles, assignments or role mappings).
+ * @throws AppError `FORBIDDEN`
+ */
+export function assertActorHolds(context: ChangeContext, permissions: Iterable<Permission>, what: string): void {
+  if (!context.actorPermissions) return;
+  const missing = [...new Set(permissions)].filter((permission) => !context.actorPermissions!.has(permission));
+  if (missing.length > 0) {
+    throw new AppError('FORBIDDEN', `You cannot ${what}: it carries permissions you do not hold (${missing.join(', ')}).`);
+  }
+}
+
+/** The permissions of the roles named by `roleIds` in `roles`. */
+export const permissionsOfRoles = (roles: readonly Role[], roleIds: Iterable<string>): Permission[] => {
+  const wanted = new Set(roleIds);
+  return roles.filter((role) => wanted.has(role.id)).flatMap((role) => role.permissions);
+};
 
 /** Whether the org's SSO connection can sign anyone in. */
 export const ssoUsable = (sso: SsoSettings): boolean => sso.enabled && Boolean(sso[sso.protocol]);

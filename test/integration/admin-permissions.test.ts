@@ -132,10 +132,11 @@ const CALLS: Record<string, () => Promise<Call>> = {
   'POST /orgs/{orgId}/settings/role-mappings/preview': async () => ({ params: {}, body: { values: ['Admins'] }, success: 200 }),
   'DELETE /orgs/{orgId}/settings/role-mappings/{mappingId}': async () => ({ params: { mappingId: await createMapping() }, success: 204 }),
   'GET /orgs/{orgId}/roles': async () => ({ params: {}, success: 200 }),
-  'POST /orgs/{orgId}/roles': async () => ({ params: {}, body: { name: unique('role'), permissions: ['users:view'] }, success: 201 }),
+  // Roles carry only permissions the caller holds: nobody grants more than they have.
+  'POST /orgs/{orgId}/roles': async () => ({ params: {}, body: { name: unique('role'), permissions: ['roles:edit'] }, success: 201 }),
   'PUT /orgs/{orgId}/roles/{roleId}': async () => ({
     params: { roleId: await createRole([]) },
-    body: { name: unique('role'), permissions: ['audit:view'] },
+    body: { name: unique('role'), permissions: ['roles:edit'] },
     success: 200,
   }),
   'DELETE /orgs/{orgId}/roles/{roleId}': async () => ({ params: { roleId: await createRole([]) }, success: 204 }),
@@ -504,5 +505,67 @@ describe('request bodies', () => {
     expectStatus(response, 400);
     expect(response.body.error.code).toBe('VALIDATION_FAILED');
     expect(response.body.error.message).toMatch(/\bbody\b/);
+  });
+});
+
+describe('nobody grants more than they hold', () => {
+  /** A user holding exactly `permissions` (through a custom role) and an API client acting as them. */
+  async function actingWith(permissions: Permission[]) {
+    const roleId = await createRole(permissions);
+    const email = `${unique('actor')}@acme.test`;
+    await service.rt.users.commitLogin({
+      kind: 'create',
+      user: {
+        id: unique('user'),
+        orgId: org.orgId,
+        email,
+        status: 'active',
+        provisionedBy: 'manual',
+        jitProvisioned: false,
+        assignments: [{ groupId: 'default', roleId }],
+        createdAt: service.clock.now().toISOString(),
+        updatedAt: service.clock.now().toISOString(),
+      },
+      events: [],
+    });
+    const user = (await service.rt.users.findByEmail(org.orgId, email))!;
+    return { user, api: apiClient(service, await tokenFor(service, org.orgId, email)) };
+  }
+
+  it('refuses a users:edit holder who assigns themselves Organization Admin', async () => {
+    const { user, api } = await actingWith(['users:view', 'users:edit']);
+
+    const response = await api('PATCH', `/orgs/${org.orgId}/users/${user.id}`, { assignments: [{ groupId: 'default', roleId: 'organization-admin' }] });
+
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('FORBIDDEN');
+    expect((await service.rt.users.findById(org.orgId, user.id))?.assignments).not.toContainEqual({ groupId: 'default', roleId: 'organization-admin' });
+  });
+
+  it('refuses a users:edit holder who blocks or removes the Organization Admin', async () => {
+    const { api } = await actingWith(['users:view', 'users:edit']);
+    const orgAdmin = (await service.rt.users.findByEmail(org.orgId, org.adminEmail))!;
+
+    const block = await api('PATCH', `/orgs/${org.orgId}/users/${orgAdmin.id}`, { status: 'blocked' });
+    const remove = await api('DELETE', `/orgs/${org.orgId}/users/${orgAdmin.id}`);
+
+    expect([block.status, remove.status]).toEqual([403, 403]);
+    expect((await service.rt.users.findById(org.orgId, orgAdmin.id))?.status).toBe('active');
+  });
+
+  it('refuses a roles:edit holder who gives a role permissions they lack', async () => {
+    const { api } = await actingWith(['roles:view', 'roles:edit']);
+
+    const create = await api('POST', `/orgs/${org.orgId}/roles`, { name: unique('role'), permissions: ['security:edit', 'users:edit'] });
+
+    expect(create.status).toBe(403);
+  });
+
+  it('refuses a security:edit holder who maps an IdP value to a role they could not hold', async () => {
+    const { api } = await actingWith(['security:view', 'security:edit']);
+
+    const response = await api('POST', `/orgs/${org.orgId}/settings/role-mappings`, { roleId: 'organization-admin', groupIds: ['default'], idpValue: unique('Escalate') });
+
+    expect(response.status).toBe(403);
   });
 });
