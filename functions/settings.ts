@@ -22,7 +22,7 @@ import {
 import { toUserView } from '../shared/users/model.js';
 import { getUser, listUsers, patchUser, removeUser } from '../shared/users/user-admin.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
-import { bodyText, json, noContent, sessionToken, type HttpEvent, type HttpResult } from './http/responses.js';
+import { bearerToken, bodyText, json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
 import { openApiDocument } from './openapi.js';
 import { ADMIN_ROUTES, FUNCTIONS, routeKey } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
@@ -42,6 +42,10 @@ interface Request {
 type Implementation = (request: Request) => Promise<HttpResult>;
 
 function jsonBody(event: HttpEvent): unknown {
+  // Only JSON: a form or text/plain body is what a cross-site page can send without asking.
+  if (!/^application\/json\b/i.test(event.headers?.['content-type'] ?? '')) {
+    throw new AppError('VALIDATION_FAILED', 'body: send JSON with Content-Type: application/json');
+  }
   const text = bodyText(event);
   if (text.trim() === '') throw new AppError('VALIDATION_FAILED', 'body: a JSON body is required');
   try {
@@ -116,7 +120,8 @@ export function createSettingsHandler(rt: Runtime) {
       const permissions = PERMISSIONS.get(event.routeKey);
       if (!implementation || !permissions) throw new AppError('NOT_FOUND', `No route ${event.routeKey}.`);
       const orgId = event.pathParameters?.orgId ?? '';
-      const principal = await authorize(rt, sessionToken(event), orgId, permissions);
+      // Admin routes take the bearer token only, never the ambient session cookie (no CSRF).
+      const principal = await authorize(rt, bearerToken(event), orgId, permissions);
       rt.logger.appendKeys({ orgId, actorId: principal.user.id });
       const params = event.pathParameters ?? {};
       const query = event.queryStringParameters ?? {};

@@ -1,21 +1,47 @@
 /**
- * Stateless stack: the HTTP API, one function per entry of `FUNCTIONS` and one route
- * per entry of `ROUTES` (both in `functions/routes.ts`, the single source of what
- * exists). Tables and the signing secret come from the data stack through props; every
- * grant goes through the bindings, so each function gets what its definition declares.
+ * Stateless stack: the HTTP API (its `$default` stage with access logs and throttling,
+ * and the custom domain when configured), one function per entry of `FUNCTIONS` and one
+ * route per entry of `ROUTES` (both in `functions/routes.ts`, the single source of what
+ * exists), and the alarms. Tables and secrets come from the data stack through props;
+ * every grant goes through the bindings, so each function gets what its definition
+ * declares.
  */
 import { CfnOutput, CrossStackReferences, ReferenceStrength, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, ROUTES, type FunctionDefinition } from '../functions/routes.js';
 import { bindSecretsKey, bindSessionKey, bindSpKey, bindTable } from './bindings.js';
 import type { BoundTable, TableKey } from './data-stack.js';
+import { FUNCTION_MEMORY_MB, type FunctionId } from './function-memory.js';
+import { Monitoring } from './monitoring.js';
 import { SsoFunction } from './sso-function.js';
 import type { StageConfig } from './stage.js';
+
+/**
+ * One JSON line per request. No `$context.path` or query string: OIDC callbacks carry
+ * the authorization `code` and `state` in the query, and the route key already says
+ * which route (with `{orgId}` unexpanded) was hit. No headers, no bodies.
+ */
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  latency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  responseLength: '$context.responseLength',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
+};
 
 /** Props of {@link ApiStack}. */
 export interface ApiStackProps extends StackProps {
@@ -29,8 +55,13 @@ export interface ApiStackProps extends StackProps {
 /** The public HTTP API and its Lambda functions. */
 export class ApiStack extends Stack {
   public readonly api: apigw.HttpApi;
+  /** The `$default` stage: access logs and default throttling. */
+  public readonly stage: apigw.HttpStage;
+  /** The custom domain, when context gives one. */
+  public readonly domainName?: apigw.DomainName;
   /** Every function, by its `FunctionDefinition.id`. */
   public readonly functions: ReadonlyMap<string, NodejsFunction>;
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -39,13 +70,39 @@ export class ApiStack extends Stack {
     // README, "Reference strength"). Must be set before any child exists.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
 
+    const { config } = props;
+
     this.api = new apigw.HttpApi(this, 'HttpApi', {
-      apiName: `sso-jit-${props.config.stage}`,
+      apiName: `sso-jit-${config.stage}`,
       description: 'sso-jit: SAML/OIDC single sign-on with just-in-time provisioning',
+      // Created below, with access logs and throttling.
+      createDefaultStage: false,
     });
-    // The API's own URL until a custom domain exists; the runtime builds ACS, metadata
-    // and redirect URLs from it.
-    const baseUrl = this.api.apiEndpoint;
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: config.throttle,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+
+    if (config.domain) {
+      this.domainName = new apigw.DomainName(this, 'CustomDomain', {
+        domainName: config.domain.domainName,
+        certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', config.domain.certificateArn),
+        securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+      });
+      new apigw.ApiMapping(this, 'CustomDomainMapping', { api: this.api, domainName: this.domainName, stage: this.stage });
+    }
+    // The runtime builds ACS, metadata and redirect URLs from it: the custom domain when
+    // there is one (what IdPs are given), the API's own URL otherwise.
+    const baseUrl = config.domain ? `https://${config.domain.domainName}` : this.api.apiEndpoint;
 
     const functions = new Map<string, NodejsFunction>();
     const integrations = new Map<string, HttpLambdaIntegration>();
@@ -53,7 +110,9 @@ export class ApiStack extends Stack {
       const { fn } = new SsoFunction(this, definition.id, {
         definition,
         environment: { BASE_URL: baseUrl },
-        logRemovalPolicy: props.config.removalPolicy,
+        memorySize: FUNCTION_MEMORY_MB[definition.id as FunctionId],
+        logRemovalPolicy: config.removalPolicy,
+        logRetention: config.logRetention,
       });
       for (const [key, access] of Object.entries(definition.tables) as [TableKey, FunctionDefinition['tables'][TableKey]][]) {
         if (access) bindTable(fn, props.tables[key], access);
@@ -78,11 +137,30 @@ export class ApiStack extends Stack {
       this.api.addRoutes({ path: route.path, methods: [apigw.HttpMethod[route.method]], integration });
     }
 
+    this.monitoring = new Monitoring(this, 'Monitoring', { config, api: this.api, functions, tables: props.tables });
+
     new CfnOutput(this, 'ApiUrl', { value: baseUrl, description: 'BASE_URL of the service' });
     new CfnOutput(this, 'AcsUrlPattern', { value: `${baseUrl}/sso/{orgId}/saml/acs`, description: 'SAML ACS URL of an org' });
     new CfnOutput(this, 'MetadataUrlPattern', {
       value: `${baseUrl}/sso/{orgId}/saml/metadata`,
       description: 'SAML SP metadata URL of an org',
     });
+    new CfnOutput(this, 'OidcCallbackUrlPattern', {
+      value: `${baseUrl}/sso/{orgId}/oidc/callback`,
+      description: 'OIDC redirect URI of an org',
+    });
+    new CfnOutput(this, 'ExecuteApiEndpoint', {
+      value: this.api.apiEndpoint,
+      description: "The API's own endpoint (the same as ApiUrl without a custom domain)",
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'SNS topic of the alarms' });
+    new CfnOutput(this, 'AccessLogGroupName', { value: accessLogs.logGroupName, description: 'API access logs' });
+    if (this.domainName) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        value: this.domainName.regionalDomainName,
+        description: `DNS target of ${config.domain!.domainName}: a CNAME to it, or an alias record with CustomDomainHostedZoneId`,
+      });
+      new CfnOutput(this, 'CustomDomainHostedZoneId', { value: this.domainName.regionalHostedZoneId });
+    }
   }
 }

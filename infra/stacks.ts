@@ -7,6 +7,7 @@ import { Tags, type Environment } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack.js';
 import { DataStack } from './data-stack.js';
+import { acknowledgeNagFindings } from './nag.js';
 import type { StageConfig } from './stage.js';
 
 export interface SsoJitStacks {
@@ -20,7 +21,7 @@ export function createStacks(scope: Construct, config: StageConfig, env?: Enviro
   const data = new DataStack(scope, `${prefix}-Data`, {
     env,
     config,
-    description: `sso-jit ${config.stage}: tables and session signing secret (stateful)`,
+    description: `sso-jit ${config.stage}: tables, KMS key and secrets (stateful)`,
   });
   const api = new ApiStack(scope, `${prefix}-Api`, {
     env,
@@ -29,11 +30,12 @@ export function createStacks(scope: Construct, config: StageConfig, env?: Enviro
     sessionSecret: data.sessionSecret,
     secretsKey: data.secretsKey,
     spKeySecret: data.spKeySecret,
-    description: `sso-jit ${config.stage}: HTTP API and functions (stateless)`,
+    description: `sso-jit ${config.stage}: HTTP API, functions and alarms (stateless)`,
   });
   for (const stack of [data, api]) {
     Tags.of(stack).add('project', 'sso-jit');
     Tags.of(stack).add('stage', config.stage);
   }
+  acknowledgeNagFindings({ data, api });
   return { data, api };
 }

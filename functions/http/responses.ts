@@ -71,11 +71,11 @@ export function cookie(event: HttpEvent, name: string): string | undefined {
   return undefined;
 }
 
-/** The session token from `Authorization: Bearer …` or the `session` cookie. */
-export function sessionToken(event: HttpEvent): string | undefined {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(event.headers?.authorization ?? '');
-  return bearer?.[1] ?? cookie(event, SESSION_COOKIE);
-}
+/** The token of `Authorization: Bearer …`. */
+export const bearerToken = (event: HttpEvent): string | undefined => /^Bearer\s+(\S+)$/i.exec(event.headers?.authorization ?? '')?.[1];
+
+/** The session token from `Authorization: Bearer …` or the `session` cookie (GET /me). */
+export const sessionToken = (event: HttpEvent): string | undefined => bearerToken(event) ?? cookie(event, SESSION_COOKIE);
 
 export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);

@@ -2,10 +2,11 @@
  * Email discovery: which org's sign-in an email belongs to, by an existing user with
  * that email or by the org that claimed the email's domain. Both lookups always run,
  * and an org is always read, so a caller learns no more than the answer itself says.
+ * Domains are claimed first come, first served (`409 CONFLICT` after): proving a
+ * domain's ownership (a DNS record) is not done yet.
  */
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import type { SettingsCache } from '../settings/settings-cache.js';
 import { ssoUsable } from '../settings/settings-service.js';
 import { parseInput } from '../settings/validation.js';
 import type { SettingsRepository, UserRepository } from '../storage/ports.js';
@@ -15,7 +16,6 @@ import { safeRedirect } from './redirect.js';
 export interface DiscoverDeps {
   users: UserRepository;
   settingsRepository: SettingsRepository;
-  settings: SettingsCache;
   baseUrl: string;
 }
 
@@ -36,10 +36,12 @@ export async function discoverLogin(deps: DiscoverDeps, input: unknown): Promise
   const email = normalizeEmail(raw);
   const domain = email.slice(email.lastIndexOf('@') + 1);
   const [userOrgs, domainOrg] = await Promise.all([deps.users.orgsForEmail(email), deps.settingsRepository.orgForDomain(domain)]);
-  // A user's own org first; among several, the one that claimed the domain, else a stable choice.
-  const candidates = [...new Set([...(domainOrg && userOrgs.includes(domainOrg) ? [domainOrg] : []), ...userOrgs.sort(), ...(domainOrg ? [domainOrg] : [])])];
-  const orgId = candidates[0];
-  const settings = await deps.settings.get(orgId ?? '-').catch(() => undefined);
+  // The org that claimed the domain decides; without one, only an email that has a user in
+  // exactly one org. Several orgs with a copy of the email (another org's JIT user, say)
+  // must not be able to draw its owner into their sign-in.
+  const orgId = domainOrg ?? (userOrgs.length === 1 ? userOrgs[0] : undefined);
+  // Read straight from the table, found or not: known and unknown emails cost the same work.
+  const settings = await deps.settingsRepository.load(orgId ?? '-');
   if (!orgId || !settings || !ssoUsable(settings.sso)) throw noSso();
   const url = new URL(`${deps.baseUrl}/sso/${encodeURIComponent(orgId)}/login`);
   url.searchParams.set('fwd', fwd);

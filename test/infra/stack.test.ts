@@ -1,18 +1,26 @@
 /**
  * CDK assertion tests of the synthesized stacks: every route and table of the shared
- * definitions exists as declared, functions run Node 22 on arm64, and each function's
- * IAM policy and environment name exactly the tables its definition declares.
- * The app is synthesized once per file (bundling every function takes seconds).
+ * definitions exists as declared, functions run Node 22 on arm64 with their memory and
+ * a bundle of at most 1.5 MB, each function's IAM policy and environment name exactly
+ * the tables its definition declares, the stage logs and throttles, the alarms exist,
+ * and cdk-nag's AwsSolutions pack finds nothing unacknowledged.
+ * Each app is synthesized once per file: the dev app with its bundles, a prod app (from
+ * context, with a custom domain) without bundling.
  */
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, type Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/observability.js';
 import { FUNCTIONS, ROUTES, type FunctionDefinition } from '../../functions/routes.js';
 import { TABLES, type TableDefinition } from '../../shared/storage/tables.js';
-import { tableKey, type TableKey } from '../../infra/data-stack.js';
+import { ACCESS_LOG_FIELDS } from '../../infra/api-stack.js';
+import { DataStack, tableKey, type TableKey } from '../../infra/data-stack.js';
+import { FUNCTION_MEMORY_MB, type FunctionId } from '../../infra/function-memory.js';
+import { nagPack } from '../../infra/nag.js';
 import { createStacks, type SsoJitStacks } from '../../infra/stacks.js';
-import { stageConfig } from '../../infra/stage.js';
+import { STAGE_DEFAULTS, stageConfig, stageFromContext } from '../../infra/stage.js';
 
 type Json = Record<string, any>;
 
@@ -23,14 +31,38 @@ const WRITE = [...READ, 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Upd
 /** The same context `cdk synth` uses (feature flags), so the tests see the deployed template. */
 const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
 
+/** Context of the prod app: what an operator passes with `-c`, as strings. */
+const PROD_CONTEXT = {
+  stage: 'prod',
+  domainName: 'sso.example.com',
+  certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0f6a3b1e-1111-2222-3333-444455556666',
+  throttleRateLimit: '200',
+  throttleBurstLimit: '400',
+  alarmEmail: 'oncall@example.com',
+  failedLoginAlarmThreshold: '250',
+  logRetentionDays: '90',
+};
+
+const MAX_BUNDLE_BYTES = 1.5 * 1024 * 1024;
+
+let app: App;
 let stacks: SsoJitStacks;
 let data: Template;
 let api: Template;
+let prod: SsoJitStacks;
+let prodData: Template;
+let prodApi: Template;
 
 beforeAll(() => {
-  stacks = createStacks(new App({ context: cdkContext }), stageConfig('dev'));
+  app = new App({ context: cdkContext });
+  stacks = createStacks(app, stageConfig('dev'));
   data = Template.fromStack(stacks.data);
   api = Template.fromStack(stacks.api);
+  // No bundling needed for the prod app: skip it.
+  const prodApp = new App({ context: { ...cdkContext, ...PROD_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  prod = createStacks(prodApp, stageFromContext(prodApp.node));
+  prodData = Template.fromStack(prod.data);
+  prodApi = Template.fromStack(prod.api);
 });
 
 const tableLogicalId = (definition: TableDefinition) =>
@@ -91,13 +123,19 @@ describe('data stack', () => {
     }
   });
 
-  it('retains tables and the secret outside dev', () => {
-    // No bundling needed for the data stack: skip it for this second app.
-    const prod = createStacks(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), stageConfig('prod'));
-    const template = Template.fromStack(prod.data);
+  it('retains tables, secrets, the KMS key and log groups outside dev', () => {
     expect(prod.data.stackName).toBe('SsoJit-prod-Data');
-    template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    prodData.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    prodData.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    prodData.allResources('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
+    prodApi.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+  });
+
+  it('protects tables from deletion outside dev only', () => {
+    prodData.allResourcesProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    for (const table of Object.values(data.findResources('AWS::DynamoDB::Table'))) {
+      expect(table.Properties.DeletionProtectionEnabled).not.toBe(true);
+    }
   });
 
   it('generates a 64-character session signing seed without punctuation, and holds a secret for the SP key pair', () => {
@@ -119,27 +157,59 @@ describe('api stack', () => {
     api.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
   });
 
-  it.each(FUNCTION_DEFINITIONS.map((f) => [f.id]))('runs %s on nodejs22.x arm64 with the shared settings', (id) => {
-    api.templateMatches({
-      Resources: {
-        [functionLogicalId(id)]: {
-          Properties: {
-            Runtime: 'nodejs22.x',
-            Architectures: ['arm64'],
-            MemorySize: 512,
-            Timeout: 10,
-            Handler: 'index.handler',
-            Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', BASE_URL: Match.anyValue() } },
-            LoggingConfig: { LogGroup: Match.anyValue() },
+  it.each(FUNCTION_DEFINITIONS.map((f) => [f.id, FUNCTION_MEMORY_MB[f.id as FunctionId]]))(
+    'runs %s on nodejs22.x arm64 with %i MB, the shared settings and the Powertools environment',
+    (id, memory) => {
+      api.templateMatches({
+        Resources: {
+          [functionLogicalId(id)]: {
+            Properties: {
+              Runtime: 'nodejs22.x',
+              Architectures: ['arm64'],
+              MemorySize: memory,
+              Timeout: 10,
+              Handler: 'index.handler',
+              Environment: {
+                Variables: {
+                  NODE_OPTIONS: '--enable-source-maps',
+                  BASE_URL: Match.anyValue(),
+                  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+                  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+                  POWERTOOLS_LOG_LEVEL: 'INFO',
+                },
+              },
+              LoggingConfig: { LogGroup: Match.anyValue() },
+              ReservedConcurrentExecutions: Match.absent(),
+            },
           },
         },
-      },
-    });
+      });
+    },
+  );
+
+  it('sizes the login callbacks at 1024 MB, settings at 512 MB and the rest at 256 MB', () => {
+    expect(FUNCTION_MEMORY_MB).toEqual({ Acs: 1024, OidcCallback: 1024, Settings: 512, Login: 256, SamlMetadata: 256, Session: 256 });
   });
 
-  it('keeps function logs for one month', () => {
-    api.resourceCountIs('AWS::Logs::LogGroup', FUNCTION_DEFINITIONS.length);
-    api.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  it('provisions no concurrency', () => {
+    api.resourceCountIs('AWS::Lambda::Version', 0);
+    api.resourceCountIs('AWS::Lambda::Alias', 0);
+  });
+
+  it.each(FUNCTION_DEFINITIONS.map((f) => [f.id]))('bundles %s into an index.mjs of at most 1.5 MB', (id) => {
+    const code = api.findResources('AWS::Lambda::Function')[functionLogicalId(id)]!.Properties.Code as Json;
+    const assetHash = (code.S3Key as string).replace(/\.zip$/, '');
+    const bundle = join(app.outdir, `asset.${assetHash}`, 'index.mjs');
+    expect(statSync(bundle).size).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+  });
+
+  it('keeps every log group of both stacks for a set time, with explicit log groups only', () => {
+    api.resourceCountIs('AWS::Logs::LogGroup', FUNCTION_DEFINITIONS.length + 1);
+    for (const template of [data, api]) {
+      for (const logGroup of Object.values(template.findResources('AWS::Logs::LogGroup'))) expect(logGroup.Properties.RetentionInDays).toBe(30);
+      template.resourceCountIs('Custom::LogRetention', 0);
+    }
+    prodApi.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
   it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r.functionId]))(
@@ -187,8 +257,8 @@ describe('api stack', () => {
       if (own.length === 0) continue;
       granted[tableKey(table)] = [...new Set(own.flatMap((s) => asArray(s.Action) as string[]))].sort();
       const resources = own.flatMap((s) => asArray(s.Resource)).map((r) => JSON.stringify(r)).filter((r) => r.includes(logicalId));
-      // Indexes are covered when (and only when) the table has some.
-      expect(resources.some((r) => r.includes('/index/*'))).toBe(table.globalIndexes.length > 0);
+      // Each index is granted by name, never as `index/*`.
+      expect(resources.filter((r) => r.includes('/index/'))).toEqual(table.globalIndexes.map((index) => expect.stringContaining(`/index/${index.indexName}"`)));
     }
     const expected = Object.fromEntries(
       Object.entries(definition.tables).map(([key, access]) => [key, access === 'write' ? WRITE : READ]),
@@ -234,5 +304,189 @@ describe('api stack', () => {
     api.hasOutput('ApiUrl', { Value: endpoint });
     api.hasOutput('AcsUrlPattern', { Value: { 'Fn::Join': ['', [endpoint, '/sso/{orgId}/saml/acs']] } });
     api.hasOutput('MetadataUrlPattern', { Value: { 'Fn::Join': ['', [endpoint, '/sso/{orgId}/saml/metadata']] } });
+    api.hasOutput('OidcCallbackUrlPattern', { Value: { 'Fn::Join': ['', [endpoint, '/sso/{orgId}/oidc/callback']] } });
+  });
+});
+
+describe('stage', () => {
+  const stageOf = (template: Template) => Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+
+  it('has one auto-deployed $default stage', () => {
+    api.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: '$default', AutoDeploy: true });
+  });
+
+  it('writes JSON access logs with request id, ip, route, status, latency and integration error to its log group', () => {
+    const settings = stageOf(api)[0]!.Properties.AccessLogSettings as Json;
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [stacks.api.getLogicalId(stacks.api.node.findChild('AccessLogs').node.defaultChild as never), 'Arn'] });
+    const format = JSON.parse(settings.Format as string) as Record<string, string>;
+    expect(format).toEqual(ACCESS_LOG_FIELDS);
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      latency: '$context.responseLatency',
+      integrationError: '$context.integrationErrorMessage',
+    });
+  });
+
+  it('never logs the path or query string (OIDC callbacks carry the authorization code)', () => {
+    const format = stageOf(api)[0]!.Properties.AccessLogSettings.Format as string;
+    expect(format).not.toMatch(/\$context\.(path|querystring|requestOverride)|\$input|\$request/i);
+  });
+
+  it('throttles every route by default, 500 rps with a 1000 burst unless context says otherwise', () => {
+    expect(stageOf(api)[0]!.Properties.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: STAGE_DEFAULTS.throttle.rateLimit,
+      ThrottlingBurstLimit: STAGE_DEFAULTS.throttle.burstLimit,
+    });
+    expect(stageOf(prodApi)[0]!.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 });
+  });
+});
+
+describe('custom domain', () => {
+  it('is absent without domainName context, and BASE_URL is the API endpoint', () => {
+    api.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+    api.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 0);
+    for (const fn of Object.values(api.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables.BASE_URL).toEqual({ 'Fn::GetAtt': [stacks.api.getLogicalId(stacks.api.api.node.defaultChild as never), 'ApiEndpoint'] });
+    }
+  });
+
+  it('maps the domain from context to the $default stage with TLS 1.2', () => {
+    prodApi.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: PROD_CONTEXT.domainName,
+      DomainNameConfigurations: [Match.objectLike({ CertificateArn: PROD_CONTEXT.certificateArn, SecurityPolicy: 'TLS_1_2' })],
+    });
+    prodApi.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+    prodApi.hasResource('AWS::ApiGatewayV2::ApiMapping', {
+      Properties: { Stage: '$default', DomainName: { Ref: Match.stringLikeRegexp('^CustomDomain') } },
+      DependsOn: [Match.stringLikeRegexp('^HttpApiDefaultStage')],
+    });
+  });
+
+  it('gives every function https://{domainName} as BASE_URL and outputs URLs on the domain', () => {
+    prodApi.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BASE_URL: `https://${PROD_CONTEXT.domainName}` }) },
+    });
+    prodApi.hasOutput('ApiUrl', { Value: `https://${PROD_CONTEXT.domainName}` });
+    prodApi.hasOutput('AcsUrlPattern', { Value: `https://${PROD_CONTEXT.domainName}/sso/{orgId}/saml/acs` });
+    prodApi.hasOutput('CustomDomainTarget', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CustomDomain'), 'RegionalDomainName'] } });
+  });
+
+  it('refuses a domain without a certificate, and malformed settings', () => {
+    const fromContext = (context: Record<string, string>) => () => stageFromContext(new App({ context }).node);
+    expect(fromContext({ domainName: 'sso.example.com' })).toThrow(/both domainName and certificateArn/);
+    expect(fromContext({ certificateArn: PROD_CONTEXT.certificateArn })).toThrow(/both domainName and certificateArn/);
+    expect(fromContext({ domainName: 'https://sso.example.com', certificateArn: PROD_CONTEXT.certificateArn })).toThrow(/Invalid domainName/);
+    expect(fromContext({ throttleRateLimit: 'lots' })).toThrow(/throttleRateLimit/);
+    expect(fromContext({ throttleRateLimit: '500', throttleBurstLimit: '100' })).toThrow(/throttleBurstLimit/);
+    expect(fromContext({ logRetentionDays: '31' })).toThrow(/logRetentionDays/);
+    expect(fromContext({ alarmEmail: 'nobody' })).toThrow(/alarmEmail/);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => Object.values(api.findResources('AWS::CloudWatch::Alarm'));
+  const topicId = () => stacks.api.getLogicalId(stacks.api.monitoring.topic.node.defaultChild as never);
+  const metricNames = (alarm: Json): string[] =>
+    alarm.Properties.MetricName ? [alarm.Properties.MetricName] : (alarm.Properties.Metrics as Json[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric.MetricName);
+
+  it('creates exactly the 5xx, per-function, per-table and failed-login alarms', () => {
+    api.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * FUNCTION_DEFINITIONS.length + 2 * TABLES.length + 1);
+  });
+
+  it('sends every alarm and its recovery to the alarm topic, which enforces TLS', () => {
+    for (const alarm of alarms()) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId() }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId() }]);
+    }
+    api.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })] },
+    });
+  });
+
+  it('subscribes the alarm email only when context gives one', () => {
+    api.resourceCountIs('AWS::SNS::Subscription', 0);
+    prodApi.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: PROD_CONTEXT.alarmEmail });
+  });
+
+  it('alarms when more than 1% of at least 50 requests in 5 minutes answer 5xx', () => {
+    const [alarm] = alarms().filter((a) => metricNames(a).includes('5xx'));
+    expect(alarm).toBeDefined();
+    const metrics = alarm!.Properties.Metrics as Json[];
+    expect(metrics.find((m) => m.Expression)!.Expression).toBe('IF(requests >= 50, 100 * errors / requests, 0)');
+    expect(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName, m.MetricStat.Period])).toEqual([
+      ['errors', 'AWS/ApiGateway', '5xx', 300],
+      ['requests', 'AWS/ApiGateway', 'Count', 300],
+    ]);
+    expect(alarm!.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it.each(FUNCTION_DEFINITIONS.flatMap((f) => [[f.id, 'Errors'], [f.id, 'Throttles']]))('alarms on any %s %s', (id, metricName) => {
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(id) } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it.each(TABLES.flatMap((t) => [[t.id, 'ThrottledRequests', t], [t.id, 'SystemErrors', t]] as const))(
+    'alarms on any %s table %s, summed over its operations',
+    (_id, metricName, table) => {
+      const exportOf = (definition: TableDefinition) => stacks.data.resolve(stacks.data.exportValue(stacks.data.tables[tableKey(definition)].table.tableName));
+      const matching = alarms().filter(
+        (a) => metricNames(a).includes(metricName) && JSON.stringify(a.Properties.Metrics).includes(JSON.stringify(exportOf(table)).slice(1, -1)),
+      );
+      expect(matching).toHaveLength(1);
+      const metrics = matching[0]!.Properties.Metrics as Json[];
+      expect(new Set(metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric.Dimensions.find((d: Json) => d.Name === 'Operation').Value))).toEqual(
+        new Set(['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems']),
+      );
+      expect(matching[0]!.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    },
+  );
+
+  it('alarms on more than 100 failed logins in 5 minutes by default, on the service dimension Powertools adds', () => {
+    const failedLogins = {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'LoginFailed',
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+    };
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', { ...failedLogins, Threshold: 100 });
+    prodApi.hasResourceProperties('AWS::CloudWatch::Alarm', { ...failedLogins, Threshold: 250 });
+  });
+});
+
+describe('cdk-nag', () => {
+  const findings = (stack: Stack) => nagPack().validateScope(stack).violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+  const allStacks = () => [stacks.data, stacks.api, prod.data, prod.api];
+
+  it.each(['dev', 'prod'])('finds no unacknowledged AwsSolutions error or warning in the %s stacks', (stage) => {
+    for (const stack of allStacks().filter((s) => s.stackName.startsWith(`SsoJit-${stage}-`))) {
+      expect(findings(stack), stack.stackName).toEqual([]);
+    }
+  });
+
+  it('leaves no error annotation on any stack', () => {
+    for (const stack of allStacks()) {
+      expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual([]);
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    }
+  });
+
+  it('still reports what is not acknowledged (the pack is live)', () => {
+    // A fresh app without createStacks' acknowledgements must fail the same checks.
+    const bare = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const unacknowledged = new DataStack(bare, 'Bare', { config: stageConfig('prod') });
+    expect(findings(unacknowledged)).toEqual([expect.stringMatching(/^error AwsSolutions-SMG4: Bare\/SessionSigning\/Resource, Bare\/SpSigning\/Resource$/)]);
   });
 });

@@ -322,10 +322,17 @@ describe('authentication on the admin routes', () => {
     }
   });
 
-  it('accepts the session token in the session cookie as well as in the Authorization header', async () => {
+  it('takes the bearer token only: the ambient session cookie does not authenticate an admin route (CSRF)', async () => {
     const response = await callAs(undefined, routeNamed('GET /orgs/{orgId}/users'), org.orgId, { cookie: `session=${adminToken}` });
 
-    expectStatus(response, 200);
+    expectStatus(response, 401);
+  });
+
+  it('refuses a write whose body is not declared as JSON (what a cross-site form could send)', async () => {
+    const response = await apiClient(service, adminToken)('POST', `/orgs/${org.orgId}/groups`, JSON.stringify({ name: unique('group') }), { 'content-type': 'text/plain' });
+
+    expectStatus(response, 400);
+    expect(response.body.error.message).toMatch(/^body: .*application\/json/);
   });
 });
 
