@@ -6,9 +6,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { consumeSamlResponse } from '../shared/login/saml-login.js';
+import { BROWSER_COOKIE } from '../shared/login/start-login.js';
 import { sessionCookie } from '../shared/sessions/session-tokens.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
-import { formFields, redirect, type HttpEvent, type HttpResult } from './http/responses.js';
+import { cookie, formFields, redirect, type HttpEvent, type HttpResult } from './http/responses.js';
 import { countUserCreated, loginMetrics } from './observability.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
@@ -24,7 +25,7 @@ export function createAcsHandler(rt: Runtime) {
       const form = formFields(event);
       const result = await consumeSamlResponse(
         { ...rt, log: rt.logger },
-        { orgId: event.pathParameters?.orgId ?? '', samlResponse: form.SAMLResponse, relayState: form.RelayState },
+        { orgId: event.pathParameters?.orgId ?? '', samlResponse: form.SAMLResponse, relayState: form.RelayState, browser: cookie(event, BROWSER_COOKIE) },
       );
       rt.logger.info('login succeeded', { orgId: result.user.orgId, userId: result.user.id, created: result.created });
       if (result.created) countUserCreated(rt.metrics);

@@ -8,9 +8,10 @@ import middy from '@middy/core';
 import { AppError } from '../shared/errors.js';
 import { discoverLogin } from '../shared/login/discover.js';
 import { safeRedirect } from '../shared/login/redirect.js';
-import { startLogin, startLoginByIdp } from '../shared/login/start-login.js';
+import { randomToken } from '../shared/clock.js';
+import { BROWSER_COOKIE, browserCookie, startLogin, startLoginByIdp } from '../shared/login/start-login.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
-import { bodyText, escapeHtml, formFields, html, json, page, redirect, wantsJson, type HttpEvent, type HttpResult } from './http/responses.js';
+import { bodyText, cookie, escapeHtml, formFields, html, json, page, redirect, wantsJson, type HttpEvent, type HttpResult } from './http/responses.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
@@ -23,6 +24,12 @@ function loginPage(fwd: string): string {
 <p><button type="submit">Continue</button></p></form>`,
   );
 }
+
+/** The browser's binding value: the one it already has, or a new one. */
+const browserOf = (event: HttpEvent): string => {
+  const existing = cookie(event, BROWSER_COOKIE);
+  return existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken(32);
+};
 
 /** The discover body: JSON from programs, a form from the login page. */
 function discoverBody(event: HttpEvent): unknown {
@@ -45,10 +52,14 @@ export function createLoginHandler(rt: Runtime) {
     .handler(async (event) => {
       const query = event.queryStringParameters ?? {};
       switch (event.routeKey) {
-        case 'GET /sso/{orgId}/login':
-          return redirect(await startLogin(rt, { orgId: event.pathParameters?.orgId ?? '', fwd: query.fwd }));
-        case 'GET /login/sso':
-          return redirect(await startLoginByIdp(rt, { idp: query.idp, fwd: query.fwd }));
+        case 'GET /sso/{orgId}/login': {
+          const browser = browserOf(event);
+          return redirect(await startLogin(rt, { orgId: event.pathParameters?.orgId ?? '', fwd: query.fwd, browser }), [browserCookie(browser)]);
+        }
+        case 'GET /login/sso': {
+          const browser = browserOf(event);
+          return redirect(await startLoginByIdp(rt, { idp: query.idp, fwd: query.fwd, browser }), [browserCookie(browser)]);
+        }
         case 'POST /login/discover': {
           const { loginUrl } = await discoverLogin(rt, discoverBody(event));
           // The login page posts a form: send the browser straight on.

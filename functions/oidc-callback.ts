@@ -6,9 +6,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { consumeOidcCallback } from '../shared/login/oidc-login.js';
+import { BROWSER_COOKIE } from '../shared/login/start-login.js';
 import { sessionCookie } from '../shared/sessions/session-tokens.js';
 import { errorResponder } from './http/middleware.js';
-import { redirect, type HttpEvent, type HttpResult } from './http/responses.js';
+import { cookie, redirect, type HttpEvent, type HttpResult } from './http/responses.js';
 import { countUserCreated, loginMetrics } from './observability.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
@@ -23,7 +24,7 @@ export function createOidcCallbackHandler(rt: Runtime) {
       const query = event.queryStringParameters ?? {};
       const result = await consumeOidcCallback(
         { ...rt, log: rt.logger },
-        { orgId: event.pathParameters?.orgId ?? '', code: query.code, state: query.state, error: query.error, errorDescription: query.error_description, iss: query.iss },
+        { orgId: event.pathParameters?.orgId ?? '', code: query.code, state: query.state, error: query.error, errorDescription: query.error_description, iss: query.iss, browser: cookie(event, BROWSER_COOKIE) },
       );
       rt.logger.info('login succeeded', { orgId: result.user.orgId, userId: result.user.id, created: result.created });
       if (result.created) countUserCreated(rt.metrics);

@@ -14,6 +14,7 @@ import type { LoginStateRepository } from '../storage/ports.js';
 import { tableKey } from '../storage/tables.js';
 import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps, type LoginResult } from './complete-login.js';
 import { safeRedirect } from './redirect.js';
+import { sameBrowser } from './start-login.js';
 
 export interface OidcLoginDeps extends LoginDeps {
   settings: SettingsCache;
@@ -31,6 +32,8 @@ export interface OidcCallbackInput {
   error?: string;
   /** RFC 9207 `iss` of the authorization response, when the IdP sends it. */
   iss?: string;
+  /** The browser binding cookie, when the browser sent one. */
+  browser?: string;
   errorDescription?: string;
 }
 
@@ -54,6 +57,8 @@ export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallba
     if (!pending || pending.protocol !== 'oidc' || pending.orgId !== input.orgId) {
       throw stateInvalid(pending ? { orgId: pending.orgId, protocol: pending.protocol } : 'unknown, used or expired');
     }
+    // Finished in another browser than the one that started it: someone else's login (login CSRF).
+    if (!sameBrowser(pending, input.browser)) throw stateInvalid('a state started in another browser');
     requireSso(settings, 'oidc');
     const oidc = settings.sso.oidc!;
     context.issuer = oidc.issuer;

@@ -12,6 +12,7 @@ import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps,
 import type { LoginStateRepository } from '../storage/ports.js';
 import { tableKey } from '../storage/tables.js';
 import { safeRedirect } from './redirect.js';
+import { sameBrowser } from './start-login.js';
 
 export interface SamlLoginDeps extends LoginDeps {
   settings: SettingsCache;
@@ -27,6 +28,8 @@ export interface SamlLoginInput {
   /** The `SAMLResponse` form field (base64). */
   samlResponse: string | undefined;
   relayState: string | undefined;
+  /** The browser binding cookie, when the browser sent one. */
+  browser?: string;
 }
 
 export interface SamlLoginResult extends LoginResult {
@@ -86,6 +89,8 @@ export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginI
       });
     const pending = deps.loginState.peek(key).then((found) => {
       if (!found || found.orgId !== input.orgId || found.protocol !== 'saml') throw refused();
+      // Answered in another browser than the one that asked: someone else's login (login CSRF).
+      if (!sameBrowser(found, input.browser)) throw refused();
       return found;
     });
     const result = await completeLogin(deps, settings, identity, { replay, consume: { key, refused }, alongside: pending });

@@ -4,6 +4,7 @@
  * The request id (or state) and the `fwd` target are kept server-side with a TTL; what
  * travels through the browser is only an opaque reference.
  */
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { OidcDiscoveryCache } from '../oidc/discovery.js';
@@ -20,6 +21,24 @@ import { safeRedirect } from './redirect.js';
 /** How long a started login may take to come back. */
 export const PENDING_LOGIN_TTL_MS = 10 * 60_000;
 
+/**
+ * The cookie that binds a pending login to the browser that started it: the answer is
+ * accepted only from that browser, so nobody can finish their own login in someone else's
+ * browser (login CSRF). SameSite=None: the SAML answer arrives as a cross-site POST.
+ */
+export const BROWSER_COOKIE = 'sso_browser';
+
+export const browserCookie = (value: string): string => `${BROWSER_COOKIE}=${value}; HttpOnly; Secure; SameSite=None; Path=/; Max-Age=${PENDING_LOGIN_TTL_MS / 1000}`;
+
+export const browserHash = (value: string): string => createHash('sha256').update(value).digest('base64url');
+
+/**
+ * Whether the answer comes from the browser that started the login.
+ * @example sameBrowser(pending, cookieValue) // false: refuse the answer
+ */
+export const sameBrowser = (pending: { browserHash?: string }, browser: string | undefined): boolean =>
+  pending.browserHash === undefined || (browser !== undefined && browserHash(browser) === pending.browserHash);
+
 export interface StartLoginDeps {
   settings: SettingsCache;
   settingsRepository: SettingsRepository;
@@ -34,7 +53,7 @@ export interface StartLoginDeps {
  * Where to send the browser to sign in to `orgId`, coming back to `fwd` afterwards.
  * @throws AppError `RELAY_STATE_INVALID` (fwd), `ORG_NOT_FOUND`, `SSO_NOT_ENABLED`
  */
-export async function startLogin(deps: StartLoginDeps, input: { orgId: string; fwd: string | undefined }): Promise<string> {
+export async function startLogin(deps: StartLoginDeps, input: { orgId: string; fwd: string | undefined; browser: string }): Promise<string> {
   const fwd = input.fwd ?? '/';
   safeRedirect(fwd, deps.baseUrl);
   const settings = await deps.settings.get(input.orgId);
@@ -54,6 +73,7 @@ export async function startLogin(deps: StartLoginDeps, input: { orgId: string; f
       protocol: 'oidc',
       fwd,
       expiresAt,
+      browserHash: browserHash(input.browser),
       issuer: oidc.issuer,
       nonce: request.nonce,
       codeVerifier: request.codeVerifier,
@@ -71,7 +91,15 @@ export async function startLogin(deps: StartLoginDeps, input: { orgId: string; f
     throw new AppError('INTERNAL', 'signAuthnRequests is on but this deployment has no SP signing key: run `sso-jit sp-key rotate`', { expose: false });
   }
   const requestId = newRequestId();
-  await deps.loginState.save({ key: tableKey.authnRequest(input.orgId, requestId), orgId: input.orgId, protocol: 'saml', fwd, expiresAt, requestId });
+  await deps.loginState.save({
+    key: tableKey.authnRequest(input.orgId, requestId),
+    orgId: input.orgId,
+    protocol: 'saml',
+    fwd,
+    expiresAt,
+    browserHash: browserHash(input.browser),
+    requestId,
+  });
   // RelayState is only the request id: the fwd target never travels through the IdP.
   return authnRequestRedirect({ sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl }, ssoUrl: saml.ssoUrl, now, relayState: requestId, signingKey }, requestId);
 }
@@ -81,11 +109,11 @@ export async function startLogin(deps: StartLoginDeps, input: { orgId: string; f
  * (`/login/sso?idp=…`).
  * @throws AppError `ORG_NOT_FOUND` (no org, or several: the link must name one)
  */
-export async function startLoginByIdp(deps: StartLoginDeps, input: { idp: string | undefined; fwd: string | undefined }): Promise<string> {
+export async function startLoginByIdp(deps: StartLoginDeps, input: { idp: string | undefined; fwd: string | undefined; browser: string }): Promise<string> {
   safeRedirect(input.fwd ?? '/', deps.baseUrl);
   const orgs = input.idp ? await deps.settingsRepository.orgsForIdp(input.idp) : [];
   if (orgs.length !== 1) {
     throw new AppError('ORG_NOT_FOUND', orgs.length === 0 ? 'No organization signs in with this identity provider.' : 'Several organizations use this identity provider: sign in from your organization\'s own link.');
   }
-  return startLogin(deps, { orgId: orgs[0]!, fwd: input.fwd });
+  return startLogin(deps, { orgId: orgs[0]!, fwd: input.fwd, browser: input.browser });
 }

@@ -74,6 +74,8 @@ export interface PendingLogin {
   /** Where to send the person afterwards: an already checked relative path. */
   fwd: string;
   expiresAt: Date;
+  /** SHA-256 of the browser binding cookie of the browser that started the login (login CSRF defence). */
+  browserHash?: string;
   /** SAML: the AuthnRequest ID the answer's InResponseTo must name. */
   requestId?: string;
   /** OIDC: the issuer the state was made for (mix-up defence), the nonce and the PKCE verifier. */

@@ -25,14 +25,18 @@ beforeEach(() => {
     new Response(JSON.stringify({ access_token: 'access-token-1', token_type: 'Bearer', id_token: provider.idToken }), { headers: { 'content-type': 'application/json' } });
 });
 
-const get = (url: string) => fetch(url, { redirect: 'manual', headers: { accept: 'application/json' } });
+const get = (url: string, cookie?: string) => fetch(url, { redirect: 'manual', headers: { accept: 'application/json', ...(cookie ? { cookie } : {}) } });
 
 /** Starts a login at our route; what the provider would see: state and nonce. */
 async function startLogin(orgId = org.orgId) {
   const start = await get(`${service.baseUrl}/sso/${orgId}/login?fwd=/`);
   const url = new URL(start.headers.get('location')!);
+  browser = start.headers.getSetCookie().find((cookie) => cookie.startsWith('sso_browser='))!.split(';')[0]!;
   return { state: url.searchParams.get('state')!, nonce: url.searchParams.get('nonce')! };
 }
+
+/** The login binding cookie of the browser that started the last login. */
+let browser = '';
 
 const now = () => Math.floor(service.clock.now().getTime() / 1000);
 /** Good claims for this login, at the service's time, with `overrides` (undefined removes a claim). */
@@ -42,7 +46,7 @@ const claims = (nonce: string, overrides: Record<string, unknown> = {}) =>
   );
 
 const callback = (state: string | undefined, orgId = org.orgId, extra = '') =>
-  get(`${service.baseUrl}/sso/${orgId}/oidc/callback?code=code-1${state === undefined ? '' : `&state=${encodeURIComponent(state)}`}${extra}`);
+  get(`${service.baseUrl}/sso/${orgId}/oidc/callback?code=code-1${state === undefined ? '' : `&state=${encodeURIComponent(state)}`}${extra}`, browser);
 
 async function refusal(response: Response) {
   return { status: response.status, code: ((await response.json()) as { error: { code: string } }).error.code };
@@ -126,7 +130,7 @@ describe('the OIDC callback refuses a hostile provider', () => {
   it('reports an error the provider sent back instead of a code as IDP_STATUS_ERROR', async () => {
     const { state } = await startLogin();
 
-    const response = await get(`${service.baseUrl}/sso/${org.orgId}/oidc/callback?state=${state}&error=access_denied&error_description=User%20cancelled`);
+    const response = await get(`${service.baseUrl}/sso/${org.orgId}/oidc/callback?state=${state}&error=access_denied&error_description=User%20cancelled`, browser);
 
     expect(await refusal(response)).toEqual({ status: 401, code: 'IDP_STATUS_ERROR' });
   });
@@ -138,6 +142,28 @@ describe('the OIDC callback guards its state', () => {
     ['unknown', 'made-up-state'],
   ])('refuses a %s state with STATE_INVALID', async (_name, state) => {
     expect(await refusal(await callback(state))).toEqual({ status: 401, code: 'STATE_INVALID' });
+  });
+
+  it('refuses a state finished in another browser (login CSRF), and the state is spent', async () => {
+    const { state, nonce } = await startLogin();
+    await provider.issue(claims(nonce, { email: 'csrf@acme.test' }));
+    const starter = browser;
+
+    browser = 'sso_browser=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    const elsewhere = await callback(state);
+    browser = starter;
+
+    expect(await refusal(elsewhere)).toEqual({ status: 401, code: 'STATE_INVALID' });
+    expect(await refusal(await callback(state))).toEqual({ status: 401, code: 'STATE_INVALID' });
+  });
+
+  it('refuses an authorization response whose iss names another issuer (RFC 9207)', async () => {
+    const { state, nonce } = await startLogin();
+    await provider.issue(claims(nonce, { email: 'mixup@acme.test' }));
+
+    const response = await callback(state, org.orgId, `&iss=${encodeURIComponent('https://other-idp.example')}`);
+
+    expect(await refusal(response)).toEqual({ status: 401, code: 'STATE_INVALID' });
   });
 
   it('refuses a reused state with STATE_INVALID', async () => {

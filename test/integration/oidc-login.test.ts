@@ -37,12 +37,19 @@ afterAll(async () => {
 
 const get = (url: string, headers: Record<string, string> = { accept: 'application/json' }) => fetch(url, { redirect: 'manual', headers });
 
+/** The browser's login binding cookie, as our login start set it. */
+let browser = '';
+
 /** Starts a login at our route and signs in at the provider as `email`: our callback URL, with code and state. */
 async function signInAt(providerEmail: string, fwd = '/'): Promise<URL> {
   const start = await get(`${service.baseUrl}/sso/${org.orgId}/login?fwd=${encodeURIComponent(fwd)}`);
   expect(start.status).toBe(302);
+  browser = start.headers.getSetCookie().find((cookie) => cookie.startsWith('sso_browser='))!.split(';')[0]!;
   return authorizeThroughProvider(start.headers.get('location')!, providerEmail);
 }
+
+/** Follows the provider's redirect back to our callback, from the browser that started the login. */
+const back = (callback: URL) => get(callback.toString(), { accept: 'application/json', cookie: browser });
 
 describe('OIDC login through a real provider', () => {
   it('sends the browser to the provider with state, nonce and a PKCE S256 challenge', async () => {
@@ -61,7 +68,7 @@ describe('OIDC login through a real provider', () => {
   it('creates the user on the first login, lands on fwd, and /me shows them', async () => {
     const callback = await signInAt('grace@demo.example', '/projects/1');
 
-    const response = await get(callback.toString());
+    const response = await back(callback);
 
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(`${service.baseUrl}/projects/1`);
@@ -79,10 +86,10 @@ describe('OIDC login through a real provider', () => {
   });
 
   it('updates the same user on a later login (re-login)', async () => {
-    await get((await signInAt('grace@demo.example')).toString());
+    await back(await signInAt('grace@demo.example'));
     provider.users.set('grace@demo.example', { sub: 'grace-1', email: 'Grace@Demo.example', given_name: 'Grace B.', family_name: 'Hopper', groups: ['Engineering'] });
 
-    const response = await get((await signInAt('grace@demo.example')).toString());
+    const response = await back(await signInAt('grace@demo.example'));
 
     expect(response.status).toBe(302);
     const users = (await service.rt.users.list(org.orgId, { email: 'grace@demo.example', limit: 5 })).items;
@@ -92,9 +99,9 @@ describe('OIDC login through a real provider', () => {
 
   it('accepts a state only once: the same callback again is STATE_INVALID', async () => {
     const callback = await signInAt('grace@demo.example');
-    expect((await get(callback.toString())).status).toBe(302);
+    expect((await back(callback)).status).toBe(302);
 
-    const again = await get(callback.toString());
+    const again = await back(callback);
 
     expect(again.status).toBe(401);
     expect(await again.json()).toMatchObject({ error: { code: 'STATE_INVALID' } });
@@ -102,19 +109,28 @@ describe('OIDC login through a real provider', () => {
 
   it('refuses a replayed authorization code under a fresh state with OIDC_TOKEN_EXCHANGE_FAILED', async () => {
     const first = await signInAt('grace@demo.example');
-    expect((await get(first.toString())).status).toBe(302);
+    expect((await back(first)).status).toBe(302);
     const second = await signInAt('grace@demo.example');
 
     const replay = new URL(second);
     replay.searchParams.set('code', first.searchParams.get('code')!);
-    const response = await get(replay.toString());
+    const response = await back(replay);
 
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: { code: 'OIDC_TOKEN_EXCHANGE_FAILED' } });
   });
 
+  it('refuses a callback finished in another browser than the one that started the login (login CSRF)', async () => {
+    const callback = await signInAt('grace@demo.example');
+
+    const elsewhere = await get(callback.toString());
+
+    expect(elsewhere.status).toBe(401);
+    expect(await elsewhere.json()).toMatchObject({ error: { code: 'STATE_INVALID' } });
+  });
+
   it('refuses an unverified email with EMAIL_NOT_VERIFIED and creates no user', async () => {
-    const response = await get((await signInAt('mallory@demo.example')).toString());
+    const response = await back(await signInAt('mallory@demo.example'));
 
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ error: { code: 'EMAIL_NOT_VERIFIED' } });
@@ -122,7 +138,7 @@ describe('OIDC login through a real provider', () => {
   });
 
   it('refuses an unmapped role claim with ROLE_NOT_MAPPED and records what was received', async () => {
-    const response = await get((await signInAt('nobody@demo.example')).toString());
+    const response = await back(await signInAt('nobody@demo.example'));
 
     expect(await response.json()).toMatchObject({ error: { code: 'ROLE_NOT_MAPPED' } });
     const { items } = await service.rt.audit.list(org.orgId, { type: 'login.failed', limit: 1 });

@@ -28,12 +28,16 @@ function orgWithSso(options: Parameters<typeof createSamlOrg>[1] = {}) {
 const get = (path: string, headers: Record<string, string> = { accept: 'application/json' }) =>
   fetch(`${service.baseUrl}${path}`, { redirect: 'manual', headers });
 
-/** What the IdP receives: the AuthnRequest XML and the RelayState, from our redirect. */
+/** What the IdP receives: the AuthnRequest XML and the RelayState, from our redirect; and the browser's binding cookie. */
 function authnRequestOf(response: Response) {
   const location = new URL(response.headers.get('location')!);
   const xml = inflateRawSync(Buffer.from(location.searchParams.get('SAMLRequest')!, 'base64')).toString('utf8');
-  return { location, xml, id: /\sID="([^"]+)"/.exec(xml)![1]!, relayState: location.searchParams.get('RelayState')! };
+  const browser = response.headers.getSetCookie().find((cookie) => cookie.startsWith('sso_browser='))!.split(';')[0]!;
+  return { location, xml, id: /\sID="([^"]+)"/.exec(xml)![1]!, relayState: location.searchParams.get('RelayState')!, browser };
 }
+
+/** Posts the IdP's answer from the browser that started the login. */
+const postFrom = (browser: string, orgId: string, fields: Record<string, string>) => postAcs(service, orgId, fields, { accept: 'application/json', cookie: browser });
 
 function answer(org: SamlOrg, inResponseTo: string, nameId = 'ada@acme.test') {
   return buildSignedLoginResponse({
@@ -72,7 +76,7 @@ describe('GET /sso/{orgId}/login (SAML)', () => {
     const org = await orgWithSso();
     const request = authnRequestOf(await get(`/sso/${org.orgId}/login?fwd=${encodeURIComponent('/projects/7?tab=1')}`));
 
-    const login = await postAcs(service, org.orgId, { SAMLResponse: answer(org, request.id), RelayState: request.relayState });
+    const login = await postFrom(request.browser, org.orgId, { SAMLResponse: answer(org, request.id), RelayState: request.relayState });
 
     expect(login.status).toBe(302);
     expect(login.headers.get('location')).toBe(`${service.baseUrl}/projects/7?tab=1`);
@@ -83,19 +87,33 @@ describe('GET /sso/{orgId}/login (SAML)', () => {
     const org = await orgWithSso({ saml: { allowIdpInitiated: false } });
     const request = authnRequestOf(await get(`/sso/${org.orgId}/login`));
 
-    const login = await postAcs(service, org.orgId, { SAMLResponse: answer(org, request.id), RelayState: request.relayState });
+    const login = await postFrom(request.browser, org.orgId, { SAMLResponse: answer(org, request.id), RelayState: request.relayState });
 
     expect(login.status).toBe(302);
     expect(login.headers.get('location')).toBe(`${service.baseUrl}/`);
   });
 
+  it('refuses the answer in another browser than the one that asked (login CSRF), and keeps it for the right one', async () => {
+    const org = await orgWithSso({ saml: { allowIdpInitiated: false } });
+    const request = authnRequestOf(await get(`/sso/${org.orgId}/login`));
+    const SAMLResponse = answer(org, request.id, 'attacker@acme.test');
+
+    const withoutCookie = await postAcs(service, org.orgId, { SAMLResponse, RelayState: request.relayState });
+    const otherBrowser = await postFrom('sso_browser=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', org.orgId, { SAMLResponse, RelayState: request.relayState });
+
+    expect(await errorOf(withoutCookie)).toMatchObject({ status: 401, code: 'IN_RESPONSE_TO_INVALID' });
+    expect(await errorOf(otherBrowser)).toMatchObject({ status: 401, code: 'IN_RESPONSE_TO_INVALID' });
+    expect((await service.rt.users.list(org.orgId, { email: 'attacker@acme.test', limit: 1 })).items).toEqual([]);
+    expect(request.browser).toMatch(/^sso_browser=[A-Za-z0-9_-]{43}$/);
+  });
+
   it('accepts the answer to a request only once', async () => {
     const org = await orgWithSso();
     const request = authnRequestOf(await get(`/sso/${org.orgId}/login`));
-    expect((await postAcs(service, org.orgId, { SAMLResponse: answer(org, request.id), RelayState: request.relayState })).status).toBe(302);
+    expect((await postFrom(request.browser, org.orgId, { SAMLResponse: answer(org, request.id), RelayState: request.relayState })).status).toBe(302);
 
     // A second, freshly signed assertion answering the same request.
-    const again = await postAcs(service, org.orgId, { SAMLResponse: answer(org, request.id, 'bob@acme.test'), RelayState: request.relayState });
+    const again = await postFrom(request.browser, org.orgId, { SAMLResponse: answer(org, request.id, 'bob@acme.test'), RelayState: request.relayState });
 
     expect(await errorOf(again)).toMatchObject({ status: 401, code: 'IN_RESPONSE_TO_INVALID' });
     expect((await service.rt.users.list(org.orgId, { email: 'bob@acme.test', limit: 1 })).items).toEqual([]);
@@ -105,7 +123,7 @@ describe('GET /sso/{orgId}/login (SAML)', () => {
     const [orgA, orgB] = [await orgWithSso(), await orgWithSso()];
     const request = authnRequestOf(await get(`/sso/${orgA.orgId}/login`));
 
-    const atB = await postAcs(service, orgB.orgId, { SAMLResponse: answer(orgB, request.id), RelayState: request.relayState });
+    const atB = await postFrom(request.browser, orgB.orgId, { SAMLResponse: answer(orgB, request.id), RelayState: request.relayState });
 
     expect(await errorOf(atB)).toMatchObject({ status: 401, code: 'IN_RESPONSE_TO_INVALID' });
   });
@@ -115,7 +133,7 @@ describe('GET /sso/{orgId}/login (SAML)', () => {
     const request = authnRequestOf(await get(`/sso/${org.orgId}/login`));
     service.clock.advance(11 * 60_000);
 
-    const late = await postAcs(service, org.orgId, { SAMLResponse: answer(org, request.id), RelayState: request.relayState });
+    const late = await postFrom(request.browser, org.orgId, { SAMLResponse: answer(org, request.id), RelayState: request.relayState });
 
     service.clock.advance(-11 * 60_000);
     expect(await errorOf(late)).toMatchObject({ status: 401, code: 'IN_RESPONSE_TO_INVALID' });
