@@ -20,7 +20,9 @@ import { devIdpEntityId, devIdpPath, devIdpRoutes } from './dev-idp.js';
 import { DEMO_OIDC_CLIENT_ID, DEMO_OIDC_USERS, demoOidcClient, startDevOidcProvider, type DevOidcProvider } from './dev-oidc.js';
 import { createDynamoClient, createTables, startDynamoDbLocal } from './dynamodb.js';
 import { createHandlers } from './handlers.js';
-import { createLocalServer, listenLocalServer } from './http-server.js';
+import { escapeHtml, page } from '../functions/http/responses.js';
+import { send } from './dev-pages.js';
+import { createLocalServer, listenLocalServer, type ExtraRoute } from './http-server.js';
 import { LOCAL_DIR, localStackEnv } from './local-config.js';
 import { createSamlIdpKeys, type SamlIdpKeys } from './saml-idp.js';
 
@@ -32,6 +34,34 @@ const ROLE_ATTRIBUTE = 'groups';
 const cli = { type: 'cli', id: 'npm-start' } as const;
 
 /** The demo IdP's key survives restarts (git-ignored), so a DATA_DIR org keeps trusting it. */
+/**
+ * `/` on the local stack: where a sign-in with the default `fwd` lands (the product's own
+ * app would live here), with the ways in.
+ */
+function homePage(baseUrl: string): ExtraRoute {
+  const link = (path: string, label: string) => `<li><a href="${escapeHtml(`${baseUrl}${path}`)}">${escapeHtml(label)}</a></li>`;
+  return {
+    method: 'GET',
+    path: '/',
+    handler: (_req, res) =>
+      send(
+        res,
+        200,
+        page(
+          'sso-jit (local)',
+          `<h1>sso-jit local stack</h1><ul>${[
+            link('/me', 'Who am I? (/me)'),
+            link('/login', 'Sign in with your email (/login)'),
+            link(`/sso/${DEMO_ORG}/login?fwd=/me`, 'Sign in to the SAML demo org (SP-initiated)'),
+            link(devIdpPath(DEMO_ORG), 'Sign in at the development SAML IdP (IdP-initiated)'),
+            link(`/sso/${DEMO_OIDC_ORG}/login?fwd=/me`, 'Sign in to the OIDC demo org'),
+            link('/openapi.json', 'OpenAPI description'),
+          ].join('')}</ul><form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
+        ),
+      ),
+  };
+}
+
 /** A small JSON file in the git-ignored local folder, made by `make` the first time. */
 async function localSecret<T>(name: string, make: () => Promise<T>, accept: (stored: T) => boolean = () => true): Promise<T> {
   const path = `${LOCAL_DIR}/${name}`;
@@ -134,7 +164,7 @@ async function main(): Promise<void> {
     routes: ROUTES,
     handlers: createHandlers(rt),
     baseUrl: config.baseUrl,
-    extraRoutes: devIdpRoutes({
+    extraRoutes: [homePage(config.baseUrl), ...devIdpRoutes({
       baseUrl: config.baseUrl,
       idps,
       roleAttribute: ROLE_ATTRIBUTE,
@@ -142,7 +172,7 @@ async function main(): Promise<void> {
         const settings = await rt.settings.get(orgId);
         return settings.roleMappings.map((mapping) => matchKey(mapping, settings.roles)).filter((key): key is string => key !== undefined);
       },
-    }),
+    })],
   });
   const http = await listenLocalServer(server, port, env.HOST ?? '127.0.0.1');
 
