@@ -174,10 +174,6 @@ async function login(overrides: Record<string, unknown>, orgId = org.orgId, prov
   return callback(state, orgId);
 }
 
-async function lastFailure(orgId = org.orgId) {
-  return (await service.rt.audit.list(orgId, { type: 'login.failed', limit: 1 })).items[0];
-}
-
 const userByEmail = (email: string, orgId = org.orgId) => service.rt.users.findByEmail(orgId, email);
 
 /** A compact JWS signed with `key` over exactly these header and payload segments. */
@@ -660,11 +656,9 @@ describe('discovery: /login/discover', () => {
 describe('sessions', () => {
   let adminToken: string;
   let otherOrg: OidcOrg;
-  let otherToken: string;
   beforeAll(async () => {
     adminToken = await tokenFor(service, org.orgId, org.adminEmail);
     otherOrg = await oidcOrg(ISSUER_A);
-    otherToken = await tokenFor(service, otherOrg.orgId, otherOrg.adminEmail);
   });
 
   it("answers org A's token on org B's admin routes exactly like on a nonexistent org", async () => {
