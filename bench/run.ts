@@ -1,0 +1,194 @@
+/**
+ * `npm run bench`: every measurement of DESIGN.md "Performance budgets" in one run, so
+ * the ratios hold on a noisy machine. Prints one table and writes bench/results.json
+ * (git-ignored) with every figure, the machine and the date. Progress goes to stderr.
+ *
+ * Order: DynamoDB Local first (load on the local stack, then round trips), stopped before
+ * the CPU measurements so its JVM is not competing; then SAML and OIDC CPU; then cold
+ * starts, in child processes. Each phase's module is imported when its phase starts, so
+ * the memory figures of the local stack do not include the libraries of later phases
+ * (node-saml, vitest's expect, TypeScript, esbuild).
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { startDynamoDbLocal } from '../local/dynamodb.js';
+import type { ColdStartCase } from './cold-start.js';
+import type { Burst, LoadResult } from './load.js';
+import type { OidcCpuResult } from './oidc-cpu.js';
+import type { RoundTripCase } from './round-trips.js';
+import type { SamlCpuResult } from './saml-cpu.js';
+import type { CpuFigures, InterleavedOptions } from './stats.js';
+import { ms, ratio, renderTable, type Row } from './table.js';
+
+const CPU_RUN: InterleavedOptions = { warmup: 40, rounds: 50, batch: 5 };
+const COLD_START_RUNS = 11;
+const MAX_ACS_RATIO = 1.0;
+const MAX_SEQUENTIAL_ROUND_TRIPS = 2;
+const MAX_COLD_START_RATIO = 1.2;
+const DISTINCT_USERS = 100;
+const SAME_USER_LOGINS = 20;
+const RESULTS = new URL('./results.json', import.meta.url);
+
+const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+async function withDynamoDbLocal<T>(work: (endpoint: string) => Promise<T>): Promise<T> {
+  const dynamo = await startDynamoDbLocal();
+  try {
+    return await work(dynamo.endpoint);
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+const cpuFigures = (figures: CpuFigures) => `median ${ms(figures.cpuMs.median)} ms · p95 ${ms(figures.cpuMs.p95)} ms`;
+
+function samlRows(saml: SamlCpuResult): Row[] {
+  const area = 'SAML login CPU/op';
+  return (Object.keys(saml) as (keyof SamlCpuResult)[]).flatMap((variant) => {
+    const { acs, samlify, nodeSaml } = saml[variant];
+    const toNodeSaml = (figures: CpuFigures) => figures.cpuMs.median / nodeSaml.cpuMs.median;
+    return [
+      { area, case: `${variant}-signed: ACS handler`, figures: `${cpuFigures(acs)} · ${ratio(toNodeSaml(acs))} node-saml`, target: `≤ ${ratio(MAX_ACS_RATIO)}`, met: toNodeSaml(acs) <= MAX_ACS_RATIO },
+      { area, case: `${variant}-signed: samlify parseLoginResponse`, figures: `${cpuFigures(samlify)} · ${ratio(toNodeSaml(samlify))} node-saml` },
+      { area, case: `${variant}-signed: node-saml validatePostResponseAsync`, figures: `${cpuFigures(nodeSaml)} · 1.00×` },
+    ];
+  });
+}
+
+function oidcRows(oidc: OidcCpuResult): Row[] {
+  const area = 'OIDC callback CPU/op';
+  return [
+    { area, case: 'callback handler', figures: `${cpuFigures(oidc.callback)} · ${ratio(oidc.callback.cpuMs.median / oidc.jose.cpuMs.median)} jose` },
+    { area, case: 'jose jwtVerify (local JWKS)', figures: `${cpuFigures(oidc.jose)} · 1.00×` },
+  ];
+}
+
+function roundTripRows(cases: readonly RoundTripCase[]): Row[] {
+  return cases.map((one) => ({
+    area: 'DynamoDB round trips/login',
+    case: `${one.name}${one.warm ? '' : ' (not warm)'}`,
+    figures: `${one.roundTrips} trips, ${one.sequential} sequential: ${one.steps.map((step) => step.join(' ∥ ')).join(' → ')} (HTTP ${one.status})`,
+    ...(one.warm ? { target: `≤ ${MAX_SEQUENTIAL_ROUND_TRIPS} sequential`, met: one.sequential <= MAX_SEQUENTIAL_ROUND_TRIPS } : {}),
+  }));
+}
+
+function coldStartRows(cases: readonly ColdStartCase[]): Row[] {
+  return cases.map((one) => ({
+    area: `Cold start (median of ${one.importMs.samples})`,
+    case: one.id,
+    figures:
+      `import CPU ${ms(one.importCpuMs.median)} vs deps-only ${ms(one.depsImportCpuMs.median)} ms = ${ratio(one.ratio)} · ` +
+      `wall ${ms(one.importMs.median)} vs ${ms(one.depsImportMs.median)} ms = ${ratio(one.wallRatio)} · ` +
+      `bundle ${one.bundleKb} KiB (deps-only ${one.depsBundleKb}) · first invocation ${ms(one.firstInvokeMs.median)} ms (HTTP ${one.firstInvokeStatus})`,
+    target: `CPU ≤ ${ratio(MAX_COLD_START_RATIO)}`,
+    met: one.ratio <= MAX_COLD_START_RATIO,
+  }));
+}
+
+const commandText = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .map(([command, count]) => `${count} ${command.replace(/Command$/, '')}`)
+    .join(', ');
+
+const errorText = (burst: Burst) => (Object.keys(burst.errors).length === 0 ? '0 errors' : `errors ${JSON.stringify(burst.errors)}`);
+
+function loadRows(load: LoadResult): Row[] {
+  const area = 'Local stack over HTTP';
+  const burstRow = (name: string, burst: Burst): Row => ({
+    area,
+    case: name,
+    figures:
+      `p50 ${ms(burst.latencyMs.median)} ms · p99 ${ms(burst.latencyMs.p99)} ms · ${errorText(burst)} · ` +
+      `burst ${ms(burst.wallMs)} ms wall, ${ms(burst.cpuMs)} ms CPU of this process · DynamoDB ${commandText(burst.dynamoCommands)}`,
+    target: 'no errors',
+    met: Object.keys(burst.errors).length === 0,
+  });
+  const expected = DISTINCT_USERS + 1;
+  return [
+    burstRow(`${DISTINCT_USERS} concurrent first logins, distinct users`, load.distinct),
+    burstRow(`${SAME_USER_LOGINS} concurrent first logins, one user`, load.sameUser),
+    { area, case: 'users created', figures: String(load.usersCreated), target: `= ${expected}`, met: load.usersCreated === expected },
+    {
+      area,
+      case: 'user.jit_created events',
+      figures: `${load.creationEvents} (at most ${load.maxCreationEventsPerUser} per user)`,
+      target: `= ${expected}, 1 per user`,
+      met: load.creationEvents === expected && load.maxCreationEventsPerUser === 1,
+    },
+    {
+      area: 'Memory (bench process serves the stack)',
+      case: 'RSS during the load',
+      figures: `before ${load.memory.rssBeforeMb} MB · sampled peak ${load.memory.rssPeakSampledMb} MB · process maxRSS ${load.memory.processMaxRssMb} MB`,
+    },
+  ];
+}
+
+function machine() {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverage1m: loadavg()[0] ?? 0,
+  };
+}
+
+interface Measurements {
+  load: LoadResult;
+  roundTrips: RoundTripCase[];
+  saml: SamlCpuResult;
+  oidc: OidcCpuResult;
+  coldStart: ColdStartCase[];
+}
+
+async function measure(): Promise<Measurements> {
+  progress('starting DynamoDB Local: load on the local stack, then round trips');
+  const { load, roundTrips } = await withDynamoDbLocal(async (endpoint) => {
+    const load = await (await import('./load.js')).benchLoad(endpoint, { distinctUsers: DISTINCT_USERS, sameUserLogins: SAME_USER_LOGINS });
+    return { load, roundTrips: await (await import('./round-trips.js')).benchRoundTrips(endpoint) };
+  });
+  progress(`SAML login CPU: ${CPU_RUN.rounds} interleaved rounds of ${CPU_RUN.batch} per contender and variant`);
+  const saml = await (await import('./saml-cpu.js')).benchSamlCpu(CPU_RUN);
+  progress('OIDC callback CPU');
+  const oidc = await (await import('./oidc-cpu.js')).benchOidcCpu(CPU_RUN);
+  progress(`cold starts: ${COLD_START_RUNS} fresh processes per bundle`);
+  const coldStart = await (await import('./cold-start.js')).benchColdStart(COLD_START_RUNS);
+  return { load, roundTrips, saml, oidc, coldStart };
+}
+
+const tableRows = (m: Measurements): Row[] => [
+  ...samlRows(m.saml),
+  ...oidcRows(m.oidc),
+  ...roundTripRows(m.roundTrips),
+  ...coldStartRows(m.coldStart),
+  ...loadRows(m.load),
+];
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const before = machine();
+  const measurements = await measure();
+  const after = machine();
+  const rows = tableRows(measurements);
+  const targets = rows.filter((row) => row.met !== undefined).map((row) => ({ area: row.area, case: row.case, target: row.target, met: row.met }));
+  const durationSeconds = Math.round((Date.now() - started.getTime()) / 1000);
+  const method = {
+    cpu: 'process.cpuUsage() (user + system, whole process) around batches of consecutive operations; median and p95 are over per-batch means per operation',
+    ...CPU_RUN,
+    coldStartRuns: COLD_START_RUNS,
+  };
+  const results = { date: started.toISOString(), durationSeconds, machine: { ...before, loadAverage1mAtEnd: after.loadAverage1m }, method, ...measurements, targets };
+  await writeFile(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+
+  console.log(`sso-jit bench · ${results.date} · ${before.cpu}, ${before.cores} cores, ${before.memoryGb} GB, Node ${before.node} · load ${before.loadAverage1m.toFixed(2)} → ${after.loadAverage1m.toFixed(2)}`);
+  console.log(`CPU: process.cpuUsage() per operation, batches of ${CPU_RUN.batch}, ${CPU_RUN.rounds} rounds interleaved, after ${CPU_RUN.warmup} warm-up operations; p95 over batch means\n`);
+  console.log(`${renderTable(rows)}\n`);
+  const met = targets.filter((target) => target.met).length;
+  console.log(`${met} of ${targets.length} targets met · ${durationSeconds} s · bench/results.json`);
+}
+
+main().catch((error: unknown) => {
+  console.error('bench failed:', error);
+  process.exit(1);
+});
