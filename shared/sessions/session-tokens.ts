@@ -12,6 +12,17 @@ export const SESSION_COOKIE = 'session';
 export const DEFAULT_SESSION_TTL_SECONDS = 8 * 3600;
 const AUDIENCE = 'sso-jit';
 const KEY_REFRESH_MS = 5 * 60_000;
+const UNKNOWN_KID_REFRESH_MS = 10_000;
+
+/** The `kid` of a compact JWS, without verifying anything. */
+function kidOf(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface SessionClaims {
   sub: string;
@@ -31,13 +42,16 @@ export interface SessionTokensOptions {
 
 export class SessionTokens {
   private cached?: { at: number; current: SigningKey; previous?: SigningKey };
+  private lastForced = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: SessionTokensOptions) {}
 
   /** Loads (and every few minutes reloads, to pick up a rotation) the signing keys. */
-  private async keys(): Promise<{ current: SigningKey; previous?: SigningKey }> {
+  private async keys(force = false): Promise<{ current: SigningKey; previous?: SigningKey }> {
     const now = Date.now();
-    if (this.cached && now - this.cached.at < KEY_REFRESH_MS) return this.cached;
+    const forced = force && now - this.lastForced >= UNKNOWN_KID_REFRESH_MS;
+    if (forced) this.lastForced = now;
+    if (this.cached && !forced && now - this.cached.at < KEY_REFRESH_MS) return this.cached;
     const secrets = await this.options.keys.load();
     const current = await deriveSigningKey(secrets.current);
     const previous = secrets.previous ? await deriveSigningKey(secrets.previous) : undefined;
@@ -64,7 +78,13 @@ export class SessionTokens {
    * @throws AppError `UNAUTHENTICATED`
    */
   async verify(token: string): Promise<SessionClaims> {
-    const { current, previous } = await this.keys();
+    let { current, previous } = await this.keys();
+    const kid = kidOf(token);
+    if (kid !== undefined && kid !== current.kid && kid !== previous?.kid) {
+      // A key rotated in after this container loaded its keys: reload now (at most every
+      // few seconds, so unknown kids cannot make every request read the secret).
+      ({ current, previous } = await this.keys(true));
+    }
     try {
       const { payload } = await jwtVerify(
         token,

@@ -12,6 +12,7 @@ const MAX_ENTRIES = 1_000;
 
 export class SettingsCache {
   private readonly entries = new Map<string, { at: number; settings: OrgSettings }>();
+  private readonly loading = new Map<string, Promise<OrgSettings | undefined>>();
 
   constructor(
     private readonly repository: SettingsRepository,
@@ -27,7 +28,13 @@ export class SettingsCache {
     const now = this.clock.now().getTime();
     const hit = this.entries.get(orgId);
     if (hit && now - hit.at < this.ttlMs) return hit.settings;
-    const settings = await this.repository.load(orgId);
+    // Concurrent misses for one org share one Query (a burst on a cold container).
+    let loading = this.loading.get(orgId);
+    if (!loading) {
+      loading = this.repository.load(orgId).finally(() => this.loading.delete(orgId));
+      this.loading.set(orgId, loading);
+    }
+    const settings = await loading;
     if (!settings) {
       this.entries.delete(orgId);
       throw new AppError('ORG_NOT_FOUND', 'No organization exists at this address. Check the sign-in URL configured at your identity provider.');

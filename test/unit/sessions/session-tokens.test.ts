@@ -137,6 +137,23 @@ describe('SessionTokens', () => {
       expect(keys.map((key) => key.kid)).toEqual([newKey.kid, oldKey.kid]);
     });
 
+    it('picks up a rotation at once when a token names a key it has not loaded yet, reading the keys once', async () => {
+      // A warm verifier loaded its keys before the rotation; another container signs with the new key.
+      let secrets: { current: string; previous?: string } = { current: SECRET_A };
+      let loads = 0;
+      const verifier = new SessionTokens({ keys: { load: async () => (loads++, secrets) }, clock: fixedClock(T0), issuer: ISSUER });
+      await verifier.jwks();
+      secrets = { current: SECRET_B, previous: SECRET_A };
+      const fresh = await tokens({ current: SECRET_B, previous: SECRET_A }).sessions.issue(USER);
+
+      await expect(verifier.verify(fresh)).resolves.toMatchObject({ sub: 'user-1' });
+      expect(loads).toBe(2);
+      // An unknown kid again right after does not read the keys again.
+      const forged = await tokens({ current: 'd'.repeat(40) }).sessions.issue(USER);
+      await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+      expect(loads).toBe(2);
+    });
+
     it('refuses a token of the previous key once that key has left the rotation', async () => {
       const old = await tokens({ current: SECRET_A }).sessions.issue(USER);
       const twiceRotated = tokens({ current: SECRET_B, previous: 'c'.repeat(40) }).sessions;
