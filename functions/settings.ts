@@ -125,17 +125,33 @@ export function createSettingsHandler(rt: Runtime) {
       rt.logger.appendKeys({ orgId, actorId: principal.user.id });
       const params = event.pathParameters ?? {};
       const query = event.queryStringParameters ?? {};
-      return implementation({
+      const ifMatch = event.headers?.['if-match'];
+      const request: Request = {
         rt,
         event,
         principal,
-        context: { orgId, actor: { type: 'user', id: principal.user.id }, actorPermissions: principal.permissions, ifMatch: event.headers?.['if-match'] },
+        context: { orgId, actor: { type: 'user', id: principal.user.id }, actorPermissions: principal.permissions, ifMatch },
         param: (name) => params[name] ?? '',
         body: () => jsonBody(event),
         query: () => Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'force')),
         force: query.force === 'true',
-      });
+      };
+      return ifMatch === undefined ? withRetries(() => implementation(request)) : implementation(request);
     });
+}
+
+/**
+ * A write without If-Match is accepted (API.md): when another change to the org's
+ * settings landed between our read and our write, read again and retry, twice at most.
+ */
+async function withRetries<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'PRECONDITION_FAILED') || attempt === 3) throw error;
+    }
+  }
 }
 
 export const handler = lazyHandler(() => createSettingsHandler(runtime(FUNCTIONS.settings)));

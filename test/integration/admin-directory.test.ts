@@ -1004,3 +1004,21 @@ describe('PUT role-mappings with what GET showed', () => {
     expect(put.headers.get('etag')).toBe(before.headers.get('etag'));
   });
 });
+
+describe('concurrent writes without If-Match', () => {
+  it('are all accepted: each reads again and retries when another landed first', async () => {
+    const org = await adminOrg();
+
+    const responses = await Promise.all(
+      ['A', 'B', 'C'].map((name) => org.api('POST', `${org.base}/settings/role-mappings`, { roleId: 'regular-user', groupIds: ['default'], idpValue: `Concurrent ${name}` })),
+    );
+
+    expect(responses.map((response) => response.status)).toEqual([201, 201, 201]);
+    const { body } = await org.api('GET', `${org.base}/settings/role-mappings`);
+    expect(body.items.map((mapping: { idpValue?: string }) => mapping.idpValue).filter((value: string | undefined) => value?.startsWith('Concurrent')).sort()).toEqual([
+      'Concurrent A',
+      'Concurrent B',
+      'Concurrent C',
+    ]);
+  });
+});
