@@ -12,6 +12,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../shared/clock.js';
 import { readConfig, type Config } from '../shared/config.js';
+import { CachingSealer } from '../shared/secrets/caching-sealer.js';
 import { KmsSealer } from '../shared/secrets/kms-sealer.js';
 import { LocalSealer } from '../shared/secrets/local-sealer.js';
 import type { SecretSealer } from '../shared/secrets/sealer.js';
@@ -123,7 +124,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     users: overrides.repositories?.users ?? new DynamoUserRepository(store),
     audit: overrides.repositories?.audit ?? new DynamoAuditRepository(store),
     sessions: new SessionTokens({ keys: sessionKeys, clock, issuer: config.baseUrl, ttlSeconds: config.sessionTtlSeconds }),
-    sealer: overrides.sealer ?? sealerFor(config.secretSealing),
+    sealer: new CachingSealer(overrides.sealer ?? sealerFor(config.secretSealing), clock),
     loginState: overrides.repositories?.loginState ?? new DynamoLoginStateRepository(store),
     spKeys: overrides.spKeys ?? spKeySource(config.spKeys),
     oidcDiscovery,
@@ -140,6 +141,7 @@ export function runtime(fn: FunctionDefinition): Runtime {
     readConfig(process.env, {
       tables: Object.keys(fn.tables) as (keyof Config['tables'])[],
       sessionKeys: fn.sessionKeys !== 'none',
+      secretSealing: Boolean(fn.sealsSecrets),
     }),
   );
   return shared;

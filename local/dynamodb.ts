@@ -8,6 +8,7 @@
  * when the process goes away, and a tiny shell watchdog ends it even if this process
  * is killed with SIGKILL.
  */
+import { documentClient } from '../functions/runtime.js';
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -246,9 +247,7 @@ function untrack(child: ChildProcess): void {
  * configuration. Undefined attribute values are dropped rather than rejected.
  */
 export function createDynamoClient(endpoint?: string): DynamoDBDocumentClient {
-  const client =
-    endpoint === undefined ? new DynamoDBClient({}) : new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return documentClient({ dynamodbEndpoint: endpoint });
 }
 
 const NAME_OF: Record<TableDefinition['id'], keyof TableNames> = {

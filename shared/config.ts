@@ -3,6 +3,7 @@
  * composition root, typed, failing fast with the name of what is missing.
  * Domain code receives the typed values; it never reads `process.env`.
  */
+import { DEFAULT_SESSION_TTL_SECONDS } from './sessions/session-tokens.js';
 import { tableNamesFor, TABLES, type TableNames } from './storage/tables.js';
 
 export interface Config {
@@ -39,6 +40,8 @@ function required(env: Env, name: string): string {
 export interface ConfigNeeds {
   tables: readonly (keyof TableNames)[];
   sessionKeys: boolean;
+  /** Seals or opens stored secrets: needs the KMS key (or, locally, the key file). */
+  secretSealing?: boolean;
 }
 
 const EVERYTHING: ConfigNeeds = { tables: ['users', 'mappings', 'audit', 'loginState'], sessionKeys: true };
@@ -66,7 +69,8 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
   const secretId = env.SESSION_KEY_SECRET_ARN;
   const keyFile = env.SESSION_KEY_FILE;
   if (needs.sessionKeys && !secretId && !keyFile) throw new ConfigError('set SESSION_KEY_SECRET_ARN (AWS) or SESSION_KEY_FILE (local)');
-  const ttl = Number(env.SESSION_TTL_SECONDS ?? 8 * 3600);
+  if (needs.secretSealing && !env.SECRETS_KMS_KEY_ARN && !keyFile) throw new ConfigError('set SECRETS_KMS_KEY_ARN (AWS) or SESSION_KEY_FILE (local)');
+  const ttl = Number(env.SESSION_TTL_SECONDS ?? DEFAULT_SESSION_TTL_SECONDS);
   if (!Number.isInteger(ttl) || ttl < 60) throw new ConfigError('SESSION_TTL_SECONDS must be a whole number of seconds, at least 60');
   return {
     baseUrl,

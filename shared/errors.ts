@@ -4,7 +4,7 @@
  * Every failure the service reports is an `AppError` with a stable `code` from the
  * HTTP contract (../shared/API.md "Errors"), the HTTP `status` it maps to, and
  * `expose` saying whether `message` may reach the caller. Exactly one middleware
- * (functions/http/errors.ts) turns these into responses; anything else becomes a
+ * (`errorResponder` in functions/http/middleware.ts) turns these into responses; anything else becomes a
  * generic 500 with a correlation id.
  */
 

@@ -4,6 +4,7 @@
  * then the same provisioning as SAML.
  */
 import { AppError, LoginError } from '../errors.js';
+import { safeIdpText } from '../oidc/http.js';
 import type { OidcRelyingParty } from '../oidc/relying-party.js';
 import { requireSso } from '../provisioning/plan-login.js';
 import type { SecretSealer } from '../secrets/sealer.js';
@@ -38,7 +39,6 @@ export interface OidcCallbackInput {
 }
 
 const OAUTH_ERROR = /^[a-z_]{1,64}$/;
-const CLOCK_SKEW_SECONDS = 60;
 
 /**
  * @throws AppError `ORG_NOT_FOUND`; LoginError for every refused login (after recording it)
@@ -70,7 +70,7 @@ export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallba
     if (input.error !== undefined) {
       const code = OAUTH_ERROR.test(input.error) ? input.error : 'unrecognized';
       throw new LoginError('IDP_STATUS_ERROR', `The identity provider did not sign you in (${code}). Ask your administrator to check that you are assigned to this application.`, {
-        details: { error: input.error, errorDescription: input.errorDescription ?? null },
+        details: { error: safeIdpText(input.error), errorDescription: safeIdpText(input.errorDescription) ?? null },
       });
     }
     if (!input.code) throw new LoginError('OIDC_TOKEN_EXCHANGE_FAILED', 'The identity provider sent no authorization code. Start the sign-in again.');
@@ -85,7 +85,6 @@ export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallba
       clientId: oidc.clientId,
       clientSecret,
       redirectUri: orgUrls(deps.baseUrl, input.orgId).oidcRedirectUri,
-      clockSkewSeconds: CLOCK_SKEW_SECONDS,
     });
     context.identity = identity;
     const result = await completeLogin(deps, settings, identity);

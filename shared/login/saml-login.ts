@@ -5,6 +5,7 @@
 import { AppError, LoginError } from '../errors.js';
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import { requireSso } from '../provisioning/plan-login.js';
+import { isRequestId } from '../saml/authn-request.js';
 import { validateSamlResponse } from '../saml/validate-response.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
 import { orgUrls } from '../settings/urls.js';
@@ -20,8 +21,6 @@ export interface SamlLoginDeps extends LoginDeps {
   baseUrl: string;
 }
 
-/** Our AuthnRequest ids (newRequestId) as they come back in RelayState. */
-const isRequestReference = (relayState: string) => /^_[0-9a-f]{40}$/.test(relayState);
 
 export interface SamlLoginInput {
   orgId: string;
@@ -47,7 +46,7 @@ export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginI
   const context: FailureContext = { protocol: 'saml' };
   try {
     // RelayState is a path (IdP-initiated) or our opaque reference (SP-initiated); either way it must be safe.
-    if (input.relayState && !isRequestReference(input.relayState)) safeRedirect(input.relayState, deps.baseUrl);
+    if (input.relayState && !isRequestId(input.relayState)) safeRedirect(input.relayState, deps.baseUrl);
     requireSso(settings, 'saml');
     const saml = settings.sso.saml!;
     context.issuer = saml.idpEntityId;

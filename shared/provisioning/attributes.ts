@@ -16,13 +16,12 @@ export const ATTRIBUTE_SOURCES = {
     firstName: ['firstName', `${CLAIMS}/givenname`],
     lastName: ['lastName', `${CLAIMS}/surname`],
   },
-  oidc: { email: ['email'], firstName: ['given_name'], lastName: ['family_name'] },
+  oidc: { firstName: ['given_name'], lastName: ['family_name'] },
 } as const;
 
+/** Where a field comes from: the configured attribute(s), else the protocol's defaults. Email is SAML's only (OIDC reads the `email` claim). */
 function sources(identity: AssertedIdentity, jit: JitSettings, field: 'email' | 'firstName' | 'lastName'): readonly string[] {
-  const defaults = ATTRIBUTE_SOURCES[identity.protocol][field];
-  // OIDC's email is the `email` claim (with `email_verified`); names follow the configuration.
-  if (identity.protocol === 'oidc' && field === 'email') return defaults;
+  const defaults: readonly string[] = field === 'email' ? ATTRIBUTE_SOURCES.saml.email : ATTRIBUTE_SOURCES[identity.protocol][field];
   const configured = jit.attributes[field];
   if (configured === undefined) return defaults;
   return typeof configured === 'string' ? [configured] : configured;
@@ -44,32 +43,33 @@ function firstValue(identity: AssertedIdentity, names: readonly string[]): strin
  * @throws LoginError `EMAIL_MISSING`, `EMAIL_NOT_VERIFIED`
  */
 export function extractEmail(identity: AssertedIdentity, jit: JitSettings): string {
+  if (identity.protocol === 'oidc') return oidcEmail(identity);
+  if (isEmailAddress(identity.subject)) return normalizeEmail(identity.subject);
   const names = sources(identity, jit, 'email');
-  if (identity.protocol === 'oidc' && identity.attributes.get('email_verified')?.[0] === 'false') {
-    throw new LoginError('EMAIL_NOT_VERIFIED', 'Your identity provider says your email address is not verified. Verify it there and sign in again.', {
-      details: { expected: 'email_verified true or absent', received: 'false' },
-    });
-  }
-  if (identity.protocol === 'saml' && isEmailAddress(identity.subject)) return normalizeEmail(identity.subject);
-  if (identity.protocol === 'oidc') {
-    // The `email` claim is one string: an array would let the IdP's user pick whose account to enter.
-    const values = identity.attributes.get('email');
-    if (values?.length === 1 && isEmailAddress(values[0]!)) return normalizeEmail(values[0]!);
-    throw new LoginError('EMAIL_MISSING', 'Your identity provider sent no single email claim. Ask your administrator to add the email scope.', {
-      details: { expected: ['email'], received: [...identity.attributes.keys()], emailValues: values?.length ?? 0 },
-    });
-  }
   for (const name of names) {
     const email = identity.attributes.get(name)?.find(isEmailAddress);
     if (email) return normalizeEmail(email);
   }
   throw new LoginError(
     'EMAIL_MISSING',
-    identity.protocol === 'saml'
-      ? `Your identity provider sent no email address: the NameID is not an email and none of the attributes ${names.join(', ')} holds one. Ask your administrator to release the email.`
-      : 'Your identity provider sent no email claim. Ask your administrator to add the email scope.',
-    { details: { expected: identity.protocol === 'saml' ? ['NameID (email)', ...names] : names, received: [...identity.attributes.keys()] } },
+    `Your identity provider sent no email address: the NameID is not an email and none of the attributes ${names.join(', ')} holds one. Ask your administrator to release the email.`,
+    { details: { expected: ['NameID (email)', ...names], received: [...identity.attributes.keys()] } },
   );
+}
+
+/** OIDC: the `email` claim, one string, unless `email_verified` says it is not verified. */
+function oidcEmail(identity: AssertedIdentity): string {
+  if (identity.attributes.get('email_verified')?.[0] === 'false') {
+    throw new LoginError('EMAIL_NOT_VERIFIED', 'Your identity provider says your email address is not verified. Verify it there and sign in again.', {
+      details: { expected: 'email_verified true or absent', received: 'false' },
+    });
+  }
+  // One string: an array would let the IdP's user pick whose account to enter.
+  const values = identity.attributes.get('email');
+  if (values?.length === 1 && isEmailAddress(values[0]!)) return normalizeEmail(values[0]!);
+  throw new LoginError('EMAIL_MISSING', 'Your identity provider sent no single email claim. Ask your administrator to add the email scope.', {
+    details: { expected: ['email'], received: [...identity.attributes.keys()], emailValues: values?.length ?? 0 },
+  });
 }
 
 /** First and last name, when asserted. */

@@ -30,6 +30,9 @@ export interface AuthnRequestInput {
 /** A fresh AuthnRequest ID: starts with a letter (xs:ID), 160 bits of randomness. */
 export const newRequestId = (): string => `_${randomBytes(20).toString('hex')}`;
 
+/** Whether a value has the form of our request ids (as they come back in RelayState). */
+export const isRequestId = (value: string): boolean => /^_[0-9a-f]{40}$/.test(value);
+
 /**
  * The URL that sends the browser to the IdP with an AuthnRequest.
  * @example authnRequestRedirect({ sp, ssoUrl: 'https://idp.example.com/sso', now, relayState: ref }, '_abc')

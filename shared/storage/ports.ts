@@ -1,6 +1,6 @@
 /**
  * Storage ports: the interfaces the domain depends on. The DynamoDB adapters
- * (`dynamo-*.ts`) and in-memory adapters (`memory.ts`) in this folder implement them;
+ * (`dynamo.ts`) and in-memory adapters (`memory.ts`) in this folder implement them;
  * one contract suite (test/integration/storage-contract.test.ts) runs against both.
  */
 import type { AuditEvent } from '../audit/model.js';
