@@ -7,10 +7,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { consumeSamlResponse } from '../shared/login/saml-login.js';
 import { BROWSER_COOKIE } from '../shared/login/start-login.js';
-import { sessionCookie } from '../shared/sessions/session-tokens.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
-import { cookie, formFields, redirect, type HttpEvent, type HttpResult } from './http/responses.js';
-import { countUserCreated, loginMetrics } from './observability.js';
+import { cookie, formFields, type HttpEvent, type HttpResult } from './http/responses.js';
+import { loginMetrics } from './observability.js';
+import { signedIn } from './http/signed-in.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
@@ -24,12 +24,10 @@ export function createAcsHandler(rt: Runtime) {
     .handler(async (event) => {
       const form = formFields(event);
       const result = await consumeSamlResponse(
-        { ...rt, log: rt.logger },
+        rt,
         { orgId: event.pathParameters?.orgId ?? '', samlResponse: form.SAMLResponse, relayState: form.RelayState, browser: cookie(event, BROWSER_COOKIE) },
       );
-      rt.logger.info('login succeeded', { orgId: result.user.orgId, userId: result.user.id, created: result.created });
-      if (result.created) countUserCreated(rt.metrics);
-      return redirect(result.location, [sessionCookie(result.sessionToken, rt.config.sessionTtlSeconds)]);
+      return signedIn(rt, result);
     });
 }
 

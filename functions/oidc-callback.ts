@@ -7,10 +7,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { consumeOidcCallback } from '../shared/login/oidc-login.js';
 import { BROWSER_COOKIE } from '../shared/login/start-login.js';
-import { sessionCookie } from '../shared/sessions/session-tokens.js';
 import { errorResponder } from './http/middleware.js';
-import { cookie, redirect, type HttpEvent, type HttpResult } from './http/responses.js';
-import { countUserCreated, loginMetrics } from './observability.js';
+import { cookie, type HttpEvent, type HttpResult } from './http/responses.js';
+import { loginMetrics } from './observability.js';
+import { signedIn } from './http/signed-in.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
@@ -23,12 +23,10 @@ export function createOidcCallbackHandler(rt: Runtime) {
     .handler(async (event) => {
       const query = event.queryStringParameters ?? {};
       const result = await consumeOidcCallback(
-        { ...rt, log: rt.logger },
+        rt,
         { orgId: event.pathParameters?.orgId ?? '', code: query.code, state: query.state, error: query.error, errorDescription: query.error_description, iss: query.iss, browser: cookie(event, BROWSER_COOKIE) },
       );
-      rt.logger.info('login succeeded', { orgId: result.user.orgId, userId: result.user.id, created: result.created });
-      if (result.created) countUserCreated(rt.metrics);
-      return redirect(result.location, [sessionCookie(result.sessionToken, rt.config.sessionTtlSeconds)]);
+      return signedIn(rt, result);
     });
 }
 

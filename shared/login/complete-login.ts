@@ -22,7 +22,7 @@ export interface LoginDeps {
   clock: Clock;
   ids: IdGenerator;
   /** Where failures that cannot be audited (no org) and audit write errors go. */
-  log?: { warn(message: string, extra: Record<string, unknown>): void };
+  logger?: { warn(message: string, extra: Record<string, unknown>): void };
 }
 
 export interface LoginResult {
@@ -135,6 +135,6 @@ export async function recordLoginFailure(
   try {
     await deps.audit.record(event);
   } catch (auditError) {
-    deps.log?.warn('could not record a login failure', { code: error.code, orgId: settings.org.id, error: String(auditError) });
+    deps.logger?.warn('could not record a login failure', { code: error.code, orgId: settings.org.id, error: String(auditError) });
   }
 }
