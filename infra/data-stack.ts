@@ -20,7 +20,7 @@ export type TableKey = keyof FunctionDefinition['tables'];
 // Compile-time check that the table definitions and the function definitions agree on
 // the set of tables; if one side gains a table, this line stops compiling.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const tableKeysAgree: Same<TableKey, Uncapitalize<TableDefinition['id']>> = true;
+const tableKeysAgree: Same<TableKey, TableDefinition['key']> = true;
 void tableKeysAgree;
 
 /** A deployed table together with the definition it was built from. */
@@ -117,5 +117,5 @@ function attribute(key: KeyDefinition): dynamodb.Attribute {
 
 /** The key of a table definition in `FunctionDefinition['tables']`. */
 export function tableKey(definition: TableDefinition): TableKey {
-  return (definition.id.charAt(0).toLowerCase() + definition.id.slice(1)) as TableKey;
+  return definition.key;
 }

@@ -250,13 +250,6 @@ export function createDynamoClient(endpoint?: string): DynamoDBDocumentClient {
   return documentClient({ dynamodbEndpoint: endpoint });
 }
 
-const NAME_OF: Record<TableDefinition['id'], keyof TableNames> = {
-  Users: 'users',
-  Mappings: 'mappings',
-  Audit: 'audit',
-  LoginState: 'loginState',
-};
-
 /**
  * Creates the four tables of shared/storage/tables.ts under the given physical names:
  * on-demand billing, every GSI projecting ALL, TTL on `ttlAttribute`. Idempotent: an
@@ -266,7 +259,7 @@ const NAME_OF: Record<TableDefinition['id'], keyof TableNames> = {
 export async function createTables(client: DynamoDBClient | DynamoDBDocumentClient, names: TableNames): Promise<void> {
   // The document client shares the plain client's stack and accepts its commands.
   const dynamo = client as DynamoDBClient;
-  await Promise.all(TABLES.map((table) => createTable(dynamo, table, names[NAME_OF[table.id]])));
+  await Promise.all(TABLES.map((table) => createTable(dynamo, table, names[table.key])));
 }
 
 async function createTable(client: DynamoDBClient, table: TableDefinition, tableName: string): Promise<void> {

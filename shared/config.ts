@@ -45,7 +45,6 @@ export interface ConfigNeeds {
 }
 
 const EVERYTHING: ConfigNeeds = { tables: ['users', 'mappings', 'audit', 'loginState'], sessionKeys: true };
-const TABLE_FIELDS: readonly (keyof TableNames)[] = ['users', 'mappings', 'audit', 'loginState'];
 
 /**
  * Reads the config a function needs. Each function is given only its own tables and
@@ -60,10 +59,9 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
     throw new ConfigError(`BASE_URL is not a URL: ${baseUrl}`);
   }
   const tables = Object.fromEntries(
-    TABLES.map((table, index) => {
-      const field = TABLE_FIELDS[index]!;
-      const name = needs.tables.includes(field) ? required(env, table.envVar) : (env[table.envVar] ?? `${table.envVar}-not-granted-to-this-function`);
-      return [field, name];
+    TABLES.map((table) => {
+      const name = needs.tables.includes(table.key) ? required(env, table.envVar) : (env[table.envVar] ?? `${table.envVar}-not-granted-to-this-function`);
+      return [table.key, name];
     }),
   ) as unknown as TableNames;
   const secretId = env.SESSION_KEY_SECRET_ARN;
@@ -90,12 +88,7 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
 /** The environment a local process (npm start, the CLI, tests) gives the functions. */
 export function localEnv(options: { baseUrl: string; tablePrefix: string; dynamodbEndpoint: string; sessionKeyFile: string; spKeyFile?: string }): Env {
   const names = tableNamesFor(options.tablePrefix);
-  const byEnvVar: Record<string, string> = {
-    USERS_TABLE: names.users,
-    MAPPINGS_TABLE: names.mappings,
-    AUDIT_TABLE: names.audit,
-    LOGIN_STATE_TABLE: names.loginState,
-  };
+  const byEnvVar = Object.fromEntries(TABLES.map((table) => [table.envVar, names[table.key]]));
   return {
     BASE_URL: options.baseUrl,
     DYNAMODB_ENDPOINT: options.dynamodbEndpoint,

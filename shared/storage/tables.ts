@@ -20,6 +20,8 @@ export interface IndexDefinition {
 export interface TableDefinition {
   /** Logical id: CDK construct id and the suffix of the physical name. */
   id: 'Users' | 'Mappings' | 'Audit' | 'LoginState';
+  /** Its field in `TableNames` and in a function's `tables` needs. */
+  key: keyof TableNames;
   /** Environment variable that carries the physical table name into a function. */
   envVar: string;
   partitionKey: KeyDefinition;
@@ -45,6 +47,7 @@ export const MAPPINGS_BY_IDP_INDEX = 'byIdp';
  */
 export const usersTable: TableDefinition = {
   id: 'Users',
+  key: 'users',
   envVar: 'USERS_TABLE',
   partitionKey: pk,
   sortKey: sk,
@@ -59,6 +62,7 @@ export const usersTable: TableDefinition = {
  */
 export const mappingsTable: TableDefinition = {
   id: 'Mappings',
+  key: 'mappings',
   envVar: 'MAPPINGS_TABLE',
   partitionKey: pk,
   sortKey: sk,
@@ -68,6 +72,7 @@ export const mappingsTable: TableDefinition = {
 /** audit: `pk = ORG#{orgId}`, `sk = EVT#{ISO time}#{id}`: newest first by a reverse Query. */
 export const auditTable: TableDefinition = {
   id: 'Audit',
+  key: 'audit',
   envVar: 'AUDIT_TABLE',
   partitionKey: pk,
   sortKey: sk,
@@ -82,6 +87,7 @@ export const auditTable: TableDefinition = {
  */
 export const loginStateTable: TableDefinition = {
   id: 'LoginState',
+  key: 'loginState',
   envVar: 'LOGIN_STATE_TABLE',
   partitionKey: pk,
   globalIndexes: [],
@@ -98,14 +104,9 @@ export interface TableNames {
   loginState: string;
 }
 
-/** Physical names for a name prefix: used by the local stack and the tests. */
+/** Physical names for a name prefix (`{prefix}-users`, `{prefix}-login-state`, …): used by the local stack and the tests. */
 export function tableNamesFor(prefix: string): TableNames {
-  return {
-    users: `${prefix}-users`,
-    mappings: `${prefix}-mappings`,
-    audit: `${prefix}-audit`,
-    loginState: `${prefix}-login-state`,
-  };
+  return Object.fromEntries(TABLES.map((table) => [table.key, `${prefix}-${table.key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`])) as unknown as TableNames;
 }
 
 export const tableKey = {
