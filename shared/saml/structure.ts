@@ -9,9 +9,9 @@
  * validation (node-xmllint is slow and leaks listeners): it checks exactly what the rest
  * of the validation relies on, in well under a millisecond.
  */
-import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import { LoginError, type ErrorDetails } from '../errors.js';
-import { NODE, NS, attr, childElements, descendants, elementPath, isElement } from './xml.js';
+import { NS, UnsafeXmlError, attr, childElements, descendantElements, elementPath, isElement, parseXmlSafely } from './xml.js';
 
 /** The largest decoded SAMLResponse accepted: 256 KiB, the API's body limit. */
 export const MAX_SAML_RESPONSE_BYTES = 256 * 1024;
@@ -23,7 +23,6 @@ export function maxSamlResponseBytes(): number {
 
 const MAX_BASE64_CHARS = Math.ceil(MAX_SAML_RESPONSE_BYTES / 3) * 4;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const XML_DECLARATION = /^<\?xml[ \t\r\n][^<>]*\?>/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const TIME_ATTRIBUTES = new Set(['IssueInstant', 'NotBefore', 'NotOnOrAfter', 'AuthnInstant', 'SessionNotOnOrAfter']);
 const ID_ATTRIBUTES = new Set(['ID', 'Id', 'id']);
@@ -65,16 +64,12 @@ const tooLarge = (received: string): LoginError =>
     received,
   });
 
-/** Refuses, from the text alone, constructs a parser might treat differently from another. */
-function assertLexicallySafe(xml: string): void {
-  if (/<!DOCTYPE/i.test(xml)) throw malformed('it contains a DOCTYPE declaration');
-  if (/<!ENTITY/i.test(xml)) throw malformed('it contains an ENTITY declaration');
-  const afterDeclaration = xml.replace(XML_DECLARATION, '');
-  if (afterDeclaration.includes('<?')) throw malformed('it contains an XML processing instruction');
-  if (xml.includes('<!--')) throw malformed('it contains an XML comment');
-  if (xml.includes('<![CDATA[')) throw malformed('it contains a CDATA section');
-  // Bounds on what parsing and canonicalization cost, before either runs: a real response
-  // has a few hundred elements, a handful of namespace declarations and little depth.
+/**
+ * Bounds on what parsing and canonicalization cost, checked on the text before either
+ * runs: a real response has a few hundred elements, a handful of namespace declarations
+ * and little depth.
+ */
+function assertBounded(xml: string): void {
   const elements = count(xml, '<');
   if (elements > MAX_ELEMENTS) throw malformed('it has too many elements', { expected: `at most ${MAX_ELEMENTS}`, received: elements });
   const namespaces = count(xml, 'xmlns');
@@ -94,20 +89,14 @@ function count(text: string, needle: string): number {
   return found;
 }
 
+/** The document, parsed without DOCTYPE, entities, processing instructions, comments or CDATA (shared/saml/xml.ts). */
 function parseXml(xml: string): Document {
-  // xmldom wraps whatever onError throws; keep the first report and stop at any level.
-  let problem: string | undefined;
-  const parser = new DOMParser({
-    onError: (level, message) => {
-      problem ??= `${level}: ${String(message)}`;
-      throw new Error(problem);
-    },
-  });
+  assertBounded(xml);
   try {
-    return parser.parseFromString(xml, 'text/xml');
+    return parseXmlSafely(xml, { maxDepth: MAX_DEPTH });
   } catch (error) {
-    const parserMessage = problem ?? (error instanceof Error ? error.message : String(error));
-    throw malformed('it is not well-formed XML', { parserMessage: parserMessage.slice(0, 200) });
+    if (error instanceof UnsafeXmlError) throw malformed(`it ${error.reason}`, error.parserMessage === undefined ? {} : { parserMessage: error.parserMessage });
+    throw error;
   }
 }
 
@@ -117,12 +106,8 @@ function parseXml(xml: string): Document {
  * one saml:Assertion, as a direct child of the Response. Throws SAML_MALFORMED.
  */
 export function parseSamlResponseXml(xml: string): Document {
-  assertLexicallySafe(xml);
   const doc = parseXml(xml);
-
-  const roots = childElements(doc);
-  if (roots.length !== 1) throw malformed('it must have exactly one root element', { received: roots.length });
-  const root = roots[0]!;
+  const root = childElements(doc)[0]!;
   if (root.localName !== 'Response' || root.namespaceURI !== NS.protocol) {
     throw malformed('its root element is not a SAML 2.0 protocol Response', {
       expected: `{${NS.protocol}}Response`,
@@ -133,35 +118,7 @@ export function parseSamlResponseXml(xml: string): Document {
 
   const ids = new Set<string>();
   const assertions: Element[] = [];
-  const depth = new Map<unknown, number>([[doc, 0]]);
-  for (const node of descendants(doc)) {
-    const level = (node.parentNode ? (depth.get(node.parentNode) ?? 0) : 0) + 1;
-    if (level > MAX_DEPTH) throw malformed('its elements are nested too deeply', { expected: `at most ${MAX_DEPTH} levels` });
-    depth.set(node, level);
-    switch (node.nodeType) {
-      case NODE.element:
-        break;
-      case NODE.text:
-      case NODE.document:
-        continue;
-      case NODE.comment:
-        throw malformed('it contains an XML comment');
-      case NODE.processingInstruction:
-        // xmldom reports the XML declaration as one; the lexical check allowed only a leading one.
-        if (node.nodeName === 'xml' && node.parentNode === doc && node === doc.firstChild) continue;
-        throw malformed('it contains an XML processing instruction');
-      case NODE.cdata:
-        throw malformed('it contains a CDATA section');
-      case NODE.documentType:
-      case NODE.entity:
-      case NODE.entityReference:
-      case NODE.notation:
-        throw malformed('it contains a DOCTYPE or ENTITY declaration');
-      default:
-        throw malformed('it contains an unexpected XML node', { nodeType: node.nodeType });
-    }
-    if (!isElement(node)) continue;
-    const element = node;
+  for (const element of descendantElements(doc)) {
     const name = element.localName;
     // By local name in any namespace: samlify and xml-crypto select by local-name().
     if (name === 'Response' && element !== root) throw malformed('it contains more than one Response element', { element: elementPath(element) });
@@ -220,7 +177,6 @@ export function isDateTime(value: string): boolean {
  * reference (canonical XML) and returns its element. Throws SAML_MALFORMED.
  */
 export function parseVerifiedAssertionXml(xml: string): Element {
-  assertLexicallySafe(xml);
   const roots = childElements(parseXml(xml));
   const root = roots[0];
   if (roots.length !== 1 || root === undefined || root.localName !== 'Assertion' || root.namespaceURI !== NS.assertion) {

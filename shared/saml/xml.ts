@@ -116,6 +116,8 @@ export interface SafeXmlOptions {
    * them; unsigned configuration documents such as IdP metadata may carry them.
    */
   allowComments?: boolean;
+  /** Refuse elements nested deeper than this many levels (bounds what later walks cost). */
+  maxDepth?: number;
 }
 
 const LEADING_XML_DECLARATION = /^<\?xml[ \t\r\n][^<>]*\?>/;
@@ -156,7 +158,12 @@ export function parseXmlSafely(xml: string, options: SafeXmlOptions = {}): Docum
     throw new UnsafeXmlError('is not well-formed XML', parserMessage.slice(0, 200));
   }
 
+  const depth = new Map<unknown, number>([[doc, 0]]);
+  const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
   for (const node of descendants(doc)) {
+    const level = (node.parentNode ? (depth.get(node.parentNode) ?? 0) : 0) + 1;
+    if (level > maxDepth) throw new UnsafeXmlError(`has its elements nested too deeply (at most ${maxDepth} levels)`);
+    depth.set(node, level);
     switch (node.nodeType) {
       case NODE.element:
       case NODE.text:
