@@ -89,7 +89,7 @@ export async function addRoleMapping(deps: SettingsDeps, context: ChangeContext,
   // A mapping hands its role to whoever the IdP says: nobody maps a role they could not hold.
   assertActorHolds(context, permissionsOfRoles(current.roles, [mapping.roleId]), 'map this role');
   const event = auditEvent(deps, context, 'role_mapping.created', { type: 'role-mapping', id: mapping.id }, { mapping });
-  await deps.settingsRepository.apply(context.orgId, { roleMappings: [...current.roleMappings, mapping] }, [event], { ifVersion: current.version });
+  await deps.settingsRepository.apply(context.orgId, { putRoleMappings: [mapping] }, [event], { ifVersion: current.version });
   return mapping;
 }
 
@@ -120,7 +120,13 @@ export async function replaceRoleMappings(deps: SettingsDeps, context: ChangeCon
     mappings: mappings.map(({ roleId, groupIds, idpValue }) => ({ roleId, groupIds, idpValue })),
     forced: Boolean(options.force),
   });
-  await deps.settingsRepository.apply(context.orgId, { roleMappings: mappings }, [event], { ifVersion: current.version });
+  const kept = new Set(mappings.map((mapping) => mapping.id));
+  await deps.settingsRepository.apply(
+    context.orgId,
+    { putRoleMappings: mappings, deleteRoleMappingIds: current.roleMappings.filter((mapping) => !kept.has(mapping.id)).map((mapping) => mapping.id) },
+    [event],
+    { ifVersion: current.version },
+  );
   return roleMappingsView({ ...current, roleMappings: mappings });
 }
 
@@ -136,7 +142,7 @@ export async function deleteRoleMapping(deps: SettingsDeps, context: ChangeConte
   assertActorHolds(context, permissionsOfRoles(current.roles, [mapping.roleId]), 'delete this mapping');
   guardLastAdminMapping(current, { roleMappings: remaining }, options);
   const event = auditEvent(deps, context, 'role_mapping.deleted', { type: 'role-mapping', id: mappingId }, { mapping, forced: Boolean(options.force) });
-  await deps.settingsRepository.apply(context.orgId, { roleMappings: remaining }, [event], { ifVersion: current.version });
+  await deps.settingsRepository.apply(context.orgId, { deleteRoleMappingIds: [mappingId] }, [event], { ifVersion: current.version });
 }
 
 export type PreviewResult = { assignments: Assignment[] } | { error: { code: string; message: string } };

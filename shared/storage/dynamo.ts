@@ -430,15 +430,12 @@ export class DynamoSettingsRepository implements SettingsRepository {
     }
   }
 
-  async apply(orgId: string, change: SettingsChange, events: AuditEvent[], options: { ifVersion?: string } = {}): Promise<string> {
+  async apply(orgId: string, change: SettingsChange, events: AuditEvent[], options: { ifVersion: string }): Promise<string> {
     const { tables } = this.options;
     const pk = tableKey.org(orgId);
-    const current = await this.load(orgId);
-    if (!current) throw new AppError('ORG_NOT_FOUND', `org ${orgId} does not exist`);
-    if (options.ifVersion !== undefined && options.ifVersion !== current.version) {
-      throw new AppError('PRECONDITION_FAILED', 'the settings changed since they were read: read them again and retry');
-    }
-    const version = String(Number(current.version) + 1);
+    // The caller read version `ifVersion`; the transaction's condition makes the write
+    // land only on that version, so nothing is read again here.
+    const version = String(Number(options.ifVersion) + 1);
     const put = (sk: string, doc: unknown, extra: Record<string, unknown> = {}): TransactItem => ({
       Put: { TableName: tables.mappings, Item: { pk, sk, doc, ...extra } },
     });
@@ -450,7 +447,7 @@ export class DynamoSettingsRepository implements SettingsRepository {
           Key: { pk, sk: SK.org },
           UpdateExpression: 'SET version = :next',
           ConditionExpression: 'version = :current',
-          ExpressionAttributeValues: { ':next': version, ':current': current.version },
+          ExpressionAttributeValues: { ':next': version, ':current': options.ifVersion },
         },
       },
     ];
@@ -459,11 +456,8 @@ export class DynamoSettingsRepository implements SettingsRepository {
       items.push(put(SK.sso, change.sso, idpKey ? { idpKey } : {}));
     }
     if (change.provisioning) items.push(put(SK.provisioning, change.provisioning));
-    if (change.roleMappings) {
-      const keep = new Set(change.roleMappings.map((mapping) => mapping.id));
-      items.push(...current.roleMappings.filter((mapping) => !keep.has(mapping.id)).map((mapping) => del(SK.mapping + mapping.id)));
-      items.push(...change.roleMappings.map((mapping) => put(SK.mapping + mapping.id, mapping)));
-    }
+    items.push(...(change.putRoleMappings ?? []).map((mapping) => put(SK.mapping + mapping.id, mapping)));
+    items.push(...(change.deleteRoleMappingIds ?? []).map((id) => del(SK.mapping + id)));
     items.push(...(change.putRoles ?? []).map((role) => put(SK.role + role.id, role)));
     items.push(...(change.deleteRoleIds ?? []).map((id) => del(SK.role + id)));
     items.push(...(change.putGroups ?? []).map((group) => put(SK.group + group.id, group)));
@@ -497,6 +491,7 @@ export class DynamoSettingsRepository implements SettingsRepository {
       const codes = reasonCodes(error);
       if (!codes) throw error;
       if (codes[0] === 'ConditionalCheckFailed') {
+        if (!(await this.orgExists(orgId))) throw new AppError('ORG_NOT_FOUND', `org ${orgId} does not exist`, { cause: error });
         throw new AppError('PRECONDITION_FAILED', 'the settings changed since they were read: read them again and retry', {
           cause: error,
         });
@@ -508,6 +503,13 @@ export class DynamoSettingsRepository implements SettingsRepository {
       throw error;
     }
     return version;
+  }
+
+  private async orgExists(orgId: string): Promise<boolean> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tables.mappings, Key: { pk: tableKey.org(orgId), sk: SK.org }, ProjectionExpression: 'pk' }),
+    );
+    return Item !== undefined;
   }
 
   async orgsForIdp(idpKey: string): Promise<string[]> {

@@ -156,10 +156,10 @@ export class MemorySettingsRepository implements SettingsRepository {
     this.store.audit.push(...events.map(clone));
   }
 
-  async apply(orgId: string, change: SettingsChange, events: AuditEvent[], options: { ifVersion?: string } = {}): Promise<string> {
+  async apply(orgId: string, change: SettingsChange, events: AuditEvent[], options: { ifVersion: string }): Promise<string> {
     const current = this.store.settings.get(orgId);
     if (!current) throw new AppError('ORG_NOT_FOUND', `org ${orgId} does not exist`);
-    if (options.ifVersion !== undefined && options.ifVersion !== current.version) {
+    if (options.ifVersion !== current.version) {
       throw new AppError('PRECONDITION_FAILED', 'the settings changed since they were read: read them again and retry');
     }
     const taken = (change.claimDomains ?? []).filter((domain) => {
@@ -170,9 +170,9 @@ export class MemorySettingsRepository implements SettingsRepository {
     const next = clone(current);
     if (change.sso) next.sso = clone(change.sso);
     if (change.provisioning) next.provisioning = clone(change.provisioning);
-    if (change.roleMappings) next.roleMappings = clone(change.roleMappings);
     const upsert = <T extends { id: string }>(list: T[], put: T[] = [], remove: string[] = []) =>
       [...list.filter((item) => !remove.includes(item.id) && !put.some((p) => p.id === item.id)), ...clone(put)];
+    next.roleMappings = upsert(next.roleMappings, change.putRoleMappings, change.deleteRoleMappingIds);
     next.roles = upsert(next.roles, change.putRoles, change.deleteRoleIds);
     next.groups = upsert(next.groups, change.putGroups, change.deleteGroupIds);
     next.version = String(Number(current.version) + 1);

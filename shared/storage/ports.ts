@@ -26,8 +26,9 @@ export interface NewOrg {
 export interface SettingsChange {
   sso?: SsoSettings;
   provisioning?: ProvisioningSettings;
-  /** Replaces the whole set of role mappings. */
-  roleMappings?: RoleMapping[];
+  /** Upserts these role mappings; deletes the ids listed. */
+  putRoleMappings?: RoleMapping[];
+  deleteRoleMappingIds?: string[];
   /** Upserts these roles / groups; deletes the ids listed. */
   putRoles?: Role[];
   deleteRoleIds?: string[];
@@ -44,11 +45,12 @@ export interface SettingsRepository {
   /** Creates an org with its first user. `CONFLICT` when the org id is taken. */
   createOrg(input: NewOrg, events: AuditEvent[]): Promise<void>;
   /**
-   * Applies a change atomically and returns the new version. With `ifVersion`, refuses
-   * (`PRECONDITION_FAILED`) when the stored version differs. A domain claimed by another
-   * org is `CONFLICT`.
+   * Applies a change made to the settings at version `ifVersion`, atomically, and returns
+   * the new version. Refuses (`PRECONDITION_FAILED`) when the stored version differs (a
+   * change landed in between), `ORG_NOT_FOUND` for an unknown org, and `CONFLICT` for a
+   * domain claimed by another org.
    */
-  apply(orgId: string, change: SettingsChange, events: AuditEvent[], options?: { ifVersion?: string }): Promise<string>;
+  apply(orgId: string, change: SettingsChange, events: AuditEvent[], options: { ifVersion: string }): Promise<string>;
   /** The org that owns an email domain. */
   orgForDomain(domain: string): Promise<string | undefined>;
   /** The orgs whose SSO connection names this SAML IdP entity ID or OIDC issuer. */

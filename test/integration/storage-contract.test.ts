@@ -97,13 +97,16 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       await expect(repos.settings.createOrg(newOrg(orgId), [])).rejects.toMatchObject({ code: 'CONFLICT' });
     });
 
-    it('applies a change atomically, bumps the version and replaces the role mappings', async () => {
+    it('applies a change atomically, bumps the version and puts and deletes role mappings', async () => {
       await repos.settings.createOrg(newOrg(orgId), []);
       const sso = { ...defaultSsoSettings(), enabled: true, forceSso: true };
 
-      const version = await repos.settings.apply(orgId, { sso, roleMappings: [{ id: 'm2', roleId: 'regular-user', groupIds: ['default'], idpValue: 'Staff' }] }, [
-        event(orgId, 'settings.sso.updated'),
-      ]);
+      const version = await repos.settings.apply(
+        orgId,
+        { sso, putRoleMappings: [{ id: 'm2', roleId: 'regular-user', groupIds: ['default'], idpValue: 'Staff' }], deleteRoleMappingIds: ['m1'] },
+        [event(orgId, 'settings.sso.updated')],
+        { ifVersion: '1' },
+      );
 
       const loaded = await repos.settings.load(orgId);
       expect(version).toBe('2');
@@ -115,7 +118,7 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
 
     it('refuses a change made against a stale version and writes nothing', async () => {
       await repos.settings.createOrg(newOrg(orgId), []);
-      await repos.settings.apply(orgId, { putGroups: [{ id: 'g1', name: 'One', isDefault: false }] }, []);
+      await repos.settings.apply(orgId, { putGroups: [{ id: 'g1', name: 'One', isDefault: false }] }, [], { ifVersion: '1' });
 
       const stale = repos.settings.apply(orgId, { putGroups: [{ id: 'g2', name: 'Two', isDefault: false }] }, [], { ifVersion: '1' });
 
@@ -123,17 +126,23 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       expect((await repos.settings.load(orgId))?.groups.map((group) => group.id).sort()).toEqual(['default', 'g1']);
     });
 
+    it('answers a change to an org that does not exist with ORG_NOT_FOUND', async () => {
+      await expect(repos.settings.apply('no-such-org', { putGroups: [{ id: 'g', name: 'G', isDefault: false }] }, [], { ifVersion: '1' })).rejects.toMatchObject({
+        code: 'ORG_NOT_FOUND',
+      });
+    });
+
     it('gives an email domain to at most one org', async () => {
       const other = id('org');
       await repos.settings.createOrg(newOrg(orgId), []);
       await repos.settings.createOrg(newOrg(other), []);
-      await repos.settings.apply(orgId, { claimDomains: ['acme.test'] }, []);
+      await repos.settings.apply(orgId, { claimDomains: ['acme.test'] }, [], { ifVersion: '1' });
 
-      const stolen = repos.settings.apply(other, { claimDomains: ['acme.test'] }, []);
+      const stolen = repos.settings.apply(other, { claimDomains: ['acme.test'] }, [], { ifVersion: '1' });
 
       await expect(stolen).rejects.toMatchObject({ code: 'CONFLICT' });
       expect(await repos.settings.orgForDomain('acme.test')).toBe(orgId);
-      await repos.settings.apply(orgId, { releaseDomains: ['acme.test'] }, []);
+      await repos.settings.apply(orgId, { releaseDomains: ['acme.test'] }, [], { ifVersion: '2' });
       expect(await repos.settings.orgForDomain('acme.test')).toBeUndefined();
     });
   });
