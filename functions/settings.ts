@@ -9,16 +9,9 @@ import middy from '@middy/core';
 import { authorize, type Principal } from '../shared/access/authorize.js';
 import { listAuditEvents } from '../shared/audit/audit-query.js';
 import { AppError } from '../shared/errors.js';
-import { addRoleMapping, deleteRoleMapping, listRoleMappings, previewRoleMapping, replaceRoleMappings } from '../shared/settings/role-mappings.js';
-import { createGroup, createRole, deleteGroup, deleteRole, listGroups, listRoles, updateGroup, updateRole } from '../shared/settings/roles-groups.js';
-import {
-  getProvisioningSettings,
-  getSsoSettings,
-  updateProvisioningSettings,
-  updateSsoSettings,
-  type ChangeContext,
-  type Versioned,
-} from '../shared/settings/settings-service.js';
+import { addRoleMapping, deleteRoleMapping, previewRoleMapping, replaceRoleMappings, roleMappingsView } from '../shared/settings/role-mappings.js';
+import { createGroup, createRole, deleteGroup, deleteRole, updateGroup, updateRole } from '../shared/settings/roles-groups.js';
+import { provisioningView, ssoView, updateProvisioningSettings, updateSsoSettings, type ChangeContext, type Versioned } from '../shared/settings/settings-service.js';
 import { toUserView } from '../shared/users/model.js';
 import { getUser, listUsers, patchUser, removeUser } from '../shared/users/user-admin.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
@@ -59,11 +52,11 @@ const versioned = (status: number, { body, etag }: Versioned<unknown>) => json(s
 
 /** One implementation per admin route key; the permissions come from ROUTES. */
 const IMPLEMENTATIONS: Record<string, Implementation> = {
-  'GET /orgs/{orgId}/settings/sso': async ({ rt, context }) => versioned(200, await getSsoSettings(rt, context.orgId)),
+  'GET /orgs/{orgId}/settings/sso': async ({ rt, principal }) => versioned(200, ssoView(principal.settings, rt.baseUrl, rt.clock.now())),
   'PUT /orgs/{orgId}/settings/sso': async ({ rt, context, body }) => versioned(200, await updateSsoSettings(rt, context, body())),
-  'GET /orgs/{orgId}/settings/provisioning': async ({ rt, context }) => versioned(200, await getProvisioningSettings(rt, context.orgId)),
+  'GET /orgs/{orgId}/settings/provisioning': async ({ principal }) => versioned(200, provisioningView(principal.settings)),
   'PUT /orgs/{orgId}/settings/provisioning': async ({ rt, context, body }) => versioned(200, await updateProvisioningSettings(rt, context, body())),
-  'GET /orgs/{orgId}/settings/role-mappings': async ({ rt, context }) => versioned(200, await listRoleMappings(rt, context.orgId)),
+  'GET /orgs/{orgId}/settings/role-mappings': async ({ principal }) => versioned(200, roleMappingsView(principal.settings)),
   'PUT /orgs/{orgId}/settings/role-mappings': async ({ rt, context, body, force }) => versioned(200, await replaceRoleMappings(rt, context, body(), { force })),
   'POST /orgs/{orgId}/settings/role-mappings': async ({ rt, context, body }) => json(201, await addRoleMapping(rt, context, body())),
   'POST /orgs/{orgId}/settings/role-mappings/preview': async ({ rt, context, body }) => json(200, await previewRoleMapping(rt, context.orgId, body())),
@@ -71,14 +64,14 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     await deleteRoleMapping(rt, context, param('mappingId'), { force });
     return noContent();
   },
-  'GET /orgs/{orgId}/roles': async ({ rt, context }) => json(200, await listRoles(rt, context.orgId)),
+  'GET /orgs/{orgId}/roles': async ({ principal }) => json(200, { items: principal.settings.roles }),
   'POST /orgs/{orgId}/roles': async ({ rt, context, body }) => json(201, await createRole(rt, context, body())),
   'PUT /orgs/{orgId}/roles/{roleId}': async ({ rt, context, param, body, force }) => json(200, await updateRole(rt, context, param('roleId'), body(), { force })),
   'DELETE /orgs/{orgId}/roles/{roleId}': async ({ rt, context, param }) => {
     await deleteRole(rt, context, param('roleId'));
     return noContent();
   },
-  'GET /orgs/{orgId}/groups': async ({ rt, context }) => json(200, await listGroups(rt, context.orgId)),
+  'GET /orgs/{orgId}/groups': async ({ principal }) => json(200, { items: principal.settings.groups }),
   'POST /orgs/{orgId}/groups': async ({ rt, context, body }) => json(201, await createGroup(rt, context, body())),
   'PUT /orgs/{orgId}/groups/{groupId}': async ({ rt, context, param, body }) => json(200, await updateGroup(rt, context, param('groupId'), body())),
   'DELETE /orgs/{orgId}/groups/{groupId}': async ({ rt, context, param }) => {
@@ -120,23 +113,26 @@ export function createSettingsHandler(rt: Runtime) {
       const permissions = PERMISSIONS.get(event.routeKey);
       if (!implementation || !permissions) throw new AppError('NOT_FOUND', `No route ${event.routeKey}.`);
       const orgId = event.pathParameters?.orgId ?? '';
-      // Admin routes take the bearer token only, never the ambient session cookie (no CSRF).
-      const principal = await authorize(rt, bearerToken(event), orgId, permissions);
-      rt.logger.appendKeys({ orgId, actorId: principal.user.id });
       const params = event.pathParameters ?? {};
       const query = event.queryStringParameters ?? {};
       const ifMatch = event.headers?.['if-match'];
-      const request: Request = {
-        rt,
-        event,
-        principal,
-        context: { orgId, actor: { type: 'user', id: principal.user.id }, actorPermissions: principal.permissions, ifMatch },
-        param: (name) => params[name] ?? '',
-        body: () => jsonBody(event),
-        query: () => Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'force')),
-        force: query.force === 'true',
+      const attempt = async () => {
+        // Admin routes take the bearer token only, never the ambient session cookie (no CSRF).
+        const principal = await authorize(rt, bearerToken(event), orgId, permissions);
+        rt.logger.appendKeys({ orgId, actorId: principal.user.id });
+        return implementation({
+          rt,
+          event,
+          principal,
+          // The settings authorization just read are what a change starts from: not read again.
+          context: { orgId, actor: { type: 'user', id: principal.user.id }, actorPermissions: principal.permissions, ifMatch, settings: principal.settings },
+          param: (name) => params[name] ?? '',
+          body: () => jsonBody(event),
+          query: () => Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'force')),
+          force: query.force === 'true',
+        });
       };
-      return ifMatch === undefined ? withRetries(() => implementation(request)) : implementation(request);
+      return ifMatch === undefined ? withRetries(attempt) : attempt();
     });
 }
 

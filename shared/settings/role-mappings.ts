@@ -10,7 +10,7 @@ import { resolveAssignments } from '../provisioning/role-mapping.js';
 import type { Assignment } from '../users/model.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { roleMappingSchema, type OrgSettings, type Role, type RoleMapping } from './model.js';
-import { assertActorHolds, auditEvent, loadOrg, permissionsOfRoles, type ChangeContext, type SettingsDeps, type Versioned } from './settings-service.js';
+import { assertActorHolds, auditEvent, currentSettings, loadOrg, permissionsOfRoles, type ChangeContext, type SettingsDeps, type Versioned } from './settings-service.js';
 import { parseInput } from './validation.js';
 
 /** A mapping as an admin writes it: `id` is read-only (ignored). */
@@ -67,10 +67,6 @@ export function roleMappingsView(settings: OrgSettings): Versioned<{ items: Role
   return { body: { items }, etag: etagOf(items) };
 }
 
-export async function listRoleMappings(deps: SettingsDeps, orgId: string): Promise<Versioned<{ items: RoleMapping[] }>> {
-  return roleMappingsView(await loadOrg(deps, orgId));
-}
-
 const mappingKey = (mapping: Omit<RoleMapping, 'id'>) => JSON.stringify([mapping.roleId, [...mapping.groupIds].sort(), mapping.idpValue ?? null]);
 
 function toMapping(deps: SettingsDeps, input: z.infer<typeof roleMappingInputSchema>): RoleMapping {
@@ -84,7 +80,7 @@ function toMapping(deps: SettingsDeps, input: z.infer<typeof roleMappingInputSch
  */
 export async function addRoleMapping(deps: SettingsDeps, context: ChangeContext, input: unknown): Promise<RoleMapping> {
   const mapping = toMapping(deps, parseInput(roleMappingInputSchema, input));
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   checkReferences(current, mapping, '');
   // A mapping hands its role to whoever the IdP says: nobody maps a role they could not hold.
   assertActorHolds(context, permissionsOfRoles(current.roles, [mapping.roleId]), 'map this role');
@@ -99,7 +95,7 @@ export async function addRoleMapping(deps: SettingsDeps, context: ChangeContext,
  */
 export async function replaceRoleMappings(deps: SettingsDeps, context: ChangeContext, input: unknown, options: ForceOption = {}): Promise<Versioned<{ items: RoleMapping[] }>> {
   const parsed = parseInput(roleMappingsReplaceSchema, input);
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   checkIfMatch(context.ifMatch, sorted(current.roleMappings));
   // A mapping that is already there keeps its id: PUTting back what GET showed changes nothing.
   const unchanged = new Map(current.roleMappings.map((mapping) => [mappingKey(mapping), mapping.id]));
@@ -135,7 +131,7 @@ export async function replaceRoleMappings(deps: SettingsDeps, context: ChangeCon
  * @throws AppError `NOT_FOUND`, `LAST_ADMIN_MAPPING`
  */
 export async function deleteRoleMapping(deps: SettingsDeps, context: ChangeContext, mappingId: string, options: ForceOption = {}): Promise<void> {
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   const mapping = current.roleMappings.find((candidate) => candidate.id === mappingId);
   if (!mapping) throw new AppError('NOT_FOUND', `No role mapping ${mappingId} in this org.`);
   const remaining = current.roleMappings.filter((candidate) => candidate.id !== mappingId);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { groupSchema, PERMISSIONS, roleSchema, type Group, type OrgSettings, type Role } from './model.js';
 import { guardLastAdminMapping, type ForceOption } from './role-mappings.js';
-import { assertActorHolds, auditEvent, changedFields, loadOrg, type ChangeContext, type SettingsDeps } from './settings-service.js';
+import { assertActorHolds, auditEvent, changedFields, currentSettings, type ChangeContext, type SettingsDeps } from './settings-service.js';
 import { parseInput } from './validation.js';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 lowercase letters, digits or dashes');
@@ -38,13 +38,11 @@ function uniqueName<T extends { id: string; name: string }>(items: readonly T[],
   }
 }
 
-export const listRoles = async (deps: SettingsDeps, orgId: string) => ({ items: (await loadOrg(deps, orgId)).roles });
-export const listGroups = async (deps: SettingsDeps, orgId: string) => ({ items: (await loadOrg(deps, orgId)).groups });
 
 /** @throws AppError `VALIDATION_FAILED`, `CONFLICT` (id or name taken) */
 export async function createRole(deps: SettingsDeps, context: ChangeContext, input: unknown): Promise<Role> {
   const { id, name, permissions } = parseInput(roleInputSchema, input);
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   const role: Role = { id: id ?? deps.ids.newId(), name, builtIn: false, permissions };
   assertActorHolds(context, permissions, 'create this role');
   if (current.roles.some((existing) => existing.id === role.id)) throw new AppError('CONFLICT', `A role with id ${role.id} already exists.`);
@@ -58,7 +56,7 @@ export async function createRole(deps: SettingsDeps, context: ChangeContext, inp
 /** @throws AppError `NOT_FOUND`, `CONFLICT` (built-in, or name taken), `LAST_ADMIN_MAPPING` */
 export async function updateRole(deps: SettingsDeps, context: ChangeContext, roleId: string, input: unknown, options: ForceOption = {}): Promise<Role> {
   const { name, permissions } = parseInput(roleInputSchema, input);
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   const existing = findRole(current, roleId);
   if (existing.builtIn) throw new AppError('CONFLICT', `${existing.name} is a built-in role: it cannot be changed.`);
   const role: Role = { id: roleId, name, builtIn: false, permissions };
@@ -73,7 +71,7 @@ export async function updateRole(deps: SettingsDeps, context: ChangeContext, rol
 
 /** @throws AppError `NOT_FOUND`, `CONFLICT` (built-in, or still used by a mapping or the JIT default) */
 export async function deleteRole(deps: SettingsDeps, context: ChangeContext, roleId: string): Promise<void> {
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   const role = findRole(current, roleId);
   if (role.builtIn) throw new AppError('CONFLICT', `${role.name} is a built-in role: it cannot be deleted.`);
   assertActorHolds(context, role.permissions, 'delete this role');
@@ -89,7 +87,7 @@ export async function deleteRole(deps: SettingsDeps, context: ChangeContext, rol
 /** @throws AppError `VALIDATION_FAILED`, `CONFLICT` (id or name taken) */
 export async function createGroup(deps: SettingsDeps, context: ChangeContext, input: unknown): Promise<Group> {
   const { id, name } = parseInput(groupInputSchema, input);
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   const group: Group = { id: id ?? deps.ids.newId(), name, isDefault: false };
   if (current.groups.some((existing) => existing.id === group.id)) throw new AppError('CONFLICT', `A group with id ${group.id} already exists.`);
   uniqueName(current.groups, group, 'group');
@@ -102,7 +100,7 @@ export async function createGroup(deps: SettingsDeps, context: ChangeContext, in
 /** Renames a group. @throws AppError `NOT_FOUND`, `CONFLICT` (name taken) */
 export async function updateGroup(deps: SettingsDeps, context: ChangeContext, groupId: string, input: unknown): Promise<Group> {
   const { name } = parseInput(groupInputSchema, input);
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   const existing = findGroup(current, groupId);
   const group: Group = { ...existing, name };
   uniqueName(current.groups, group, 'group');
@@ -113,7 +111,7 @@ export async function updateGroup(deps: SettingsDeps, context: ChangeContext, gr
 
 /** @throws AppError `NOT_FOUND`, `CONFLICT` (the default group, or still used by a mapping or the JIT default) */
 export async function deleteGroup(deps: SettingsDeps, context: ChangeContext, groupId: string): Promise<void> {
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   const group = findGroup(current, groupId);
   if (group.isDefault) throw new AppError('CONFLICT', 'The default group cannot be deleted.');
   if (current.roleMappings.some((mapping) => mapping.groupIds.includes(groupId))) {

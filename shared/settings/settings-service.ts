@@ -50,6 +50,8 @@ export interface ChangeContext {
   actorPermissions?: ReadonlySet<Permission>;
   /** The `If-Match` the caller sent: a stale one is `412 PRECONDITION_FAILED`. */
   ifMatch?: string;
+  /** The org's settings, when the caller has just read them (authorization does): not read again. */
+  settings?: OrgSettings;
 }
 
 /** A document and its ETag. */
@@ -89,6 +91,11 @@ export const ssoSettingsInputSchema = ssoSettingsSchema.extend({
 export const provisioningSettingsInputSchema = provisioningSettingsSchema.extend({
   jit: jitSettingsSchema.optional().describe('left out: the stored JIT configuration is kept'),
 });
+
+/** The settings a change starts from: the ones the caller already read, else a fresh read. */
+export async function currentSettings(deps: Pick<SettingsDeps, 'settingsRepository'>, context: ChangeContext): Promise<OrgSettings> {
+  return context.settings?.org.id === context.orgId ? context.settings : loadOrg(deps, context.orgId);
+}
 
 export async function loadOrg(deps: Pick<SettingsDeps, 'settingsRepository'>, orgId: string): Promise<OrgSettings> {
   const settings = await deps.settingsRepository.load(orgId);
@@ -178,10 +185,6 @@ export function ssoView(settings: OrgSettings, baseUrl: string, now: Date): Vers
   return { body, etag: etagOf(sso) };
 }
 
-export async function getSsoSettings(deps: SsoSettingsDeps, orgId: string): Promise<Versioned<Record<string, unknown>>> {
-  return ssoView(await loadOrg(deps, orgId), deps.baseUrl, deps.clock.now());
-}
-
 /** The stored SAML settings from an admin's input: metadata XML wins over the three fields it sets. */
 function samlFromInput(input: z.infer<typeof samlSettingsInputSchema>): SsoSettings['saml'] {
   const { spEntityId: _a, acsUrl: _b, metadataUrl: _c, certificateInfo: _d, metadataXml, ...fields } = input;
@@ -218,7 +221,7 @@ function withoutReadOnlySections(input: unknown): unknown {
  */
 export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeContext, input: unknown): Promise<Versioned<Record<string, unknown>>> {
   const parsed = parseInput(ssoSettingsInputSchema, withoutReadOnlySections(input));
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   checkIfMatch(context.ifMatch, current.sso);
   const samlInput = parsed.saml;
   const oidcInput = parsed.oidc;
@@ -280,10 +283,6 @@ export function provisioningView(settings: OrgSettings): Versioned<ProvisioningS
   return { body: settings.provisioning, etag: etagOf(settings.provisioning) };
 }
 
-export async function getProvisioningSettings(deps: SettingsDeps, orgId: string): Promise<Versioned<ProvisioningSettings>> {
-  return provisioningView(await loadOrg(deps, orgId));
-}
-
 /**
  * Replaces the provisioning settings. `jit` left out keeps the stored JIT configuration,
  * so `{"method":"manual"}` turns JIT off and keeps it.
@@ -291,7 +290,7 @@ export async function getProvisioningSettings(deps: SettingsDeps, orgId: string)
  */
 export async function updateProvisioningSettings(deps: SettingsDeps, context: ChangeContext, input: unknown): Promise<Versioned<ProvisioningSettings>> {
   const parsed = parseInput(provisioningSettingsInputSchema, input);
-  const current = await loadOrg(deps, context.orgId);
+  const current = await currentSettings(deps, context);
   checkIfMatch(context.ifMatch, current.provisioning);
   const next: ProvisioningSettings = { method: parsed.method, jit: parsed.jit ?? current.provisioning.jit };
   if (next.method === 'jit' && !ssoUsable(current.sso)) {

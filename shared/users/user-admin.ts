@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { AuditEvent } from '../audit/model.js';
 import type { Clock, IdGenerator } from '../clock.js';
 import { AppError } from '../errors.js';
-import { assertActorHolds, permissionsOfRoles, type ChangeContext } from '../settings/settings-service.js';
+import { assertActorHolds, currentSettings, permissionsOfRoles, type ChangeContext } from '../settings/settings-service.js';
 import { parseInput } from '../settings/validation.js';
 import type { Page, SettingsRepository, UserChange, UserRepository } from '../storage/ports.js';
 import { normalizeEmail, type User } from './model.js';
@@ -58,8 +58,8 @@ export async function patchUser(deps: UserAdminDeps, context: ChangeContext, use
   if (patch.status === 'blocked' && context.actor.type === 'user' && context.actor.id === userId) {
     throw new AppError('CONFLICT', 'You cannot block yourself.');
   }
-  const settings = await deps.settingsRepository.load(context.orgId);
-  const roles = settings?.roles ?? [];
+  const settings = await currentSettings(deps, context);
+  const { roles } = settings;
   // Nobody changes someone who holds more than they do, nor hands out more than they hold.
   if (patch.status !== undefined || patch.assignments !== undefined || patch.idpSubject !== undefined) {
     assertActorHolds(context, permissionsOfRoles(roles, user.assignments.map((a) => a.roleId)), 'change this user');
@@ -67,7 +67,7 @@ export async function patchUser(deps: UserAdminDeps, context: ChangeContext, use
   if (patch.assignments) {
     assertActorHolds(context, permissionsOfRoles(roles, patch.assignments.map((a) => a.roleId)), 'assign these roles');
     patch.assignments.forEach(({ roleId, groupId }, index) => {
-      if (!settings?.roles.some((role) => role.id === roleId)) throw new AppError('VALIDATION_FAILED', `assignments[${index}].roleId: no role "${roleId}" exists in this org`);
+      if (!settings.roles.some((role) => role.id === roleId)) throw new AppError('VALIDATION_FAILED', `assignments[${index}].roleId: no role "${roleId}" exists in this org`);
       if (!settings.groups.some((group) => group.id === groupId)) throw new AppError('VALIDATION_FAILED', `assignments[${index}].groupId: no group "${groupId}" exists in this org`);
     });
   }
@@ -100,7 +100,7 @@ export async function patchUser(deps: UserAdminDeps, context: ChangeContext, use
 export async function removeUser(deps: UserAdminDeps, context: ChangeContext, userId: string): Promise<void> {
   const user = await getUser(deps, context.orgId, userId);
   if (context.actor.type === 'user' && context.actor.id === userId) throw new AppError('CONFLICT', 'You cannot remove yourself.');
-  const settings = await deps.settingsRepository.load(context.orgId);
-  assertActorHolds(context, permissionsOfRoles(settings?.roles ?? [], user.assignments.map((a) => a.roleId)), 'remove this user');
+  const settings = await currentSettings(deps, context);
+  assertActorHolds(context, permissionsOfRoles(settings.roles, user.assignments.map((a) => a.roleId)), 'remove this user');
   await deps.users.remove(user, [event(deps, context, 'user.deleted', user, { email: user.email, provisionedBy: user.provisionedBy })]);
 }
