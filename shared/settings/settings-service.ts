@@ -16,6 +16,7 @@ import { parseIdpMetadata } from './idp-metadata.js';
 import {
   jitSettingsSchema,
   oidcSettingsSchema,
+  PERMISSIONS,
   provisioningSettingsSchema,
   samlSettingsSchema,
   ssoSettingsSchema,
@@ -151,6 +152,10 @@ export const permissionsOfRoles = (roles: readonly Role[], roleIds: Iterable<str
   return roles.filter((role) => wanted.has(role.id)).flatMap((role) => role.permissions);
 };
 
+/** What decides who can sign in: the protocol and the IdP's identity and keys. */
+const identityProviderOf = (sso: SsoSettings): string =>
+  JSON.stringify([sso.protocol, sso.saml?.idpEntityId ?? null, [...(sso.saml?.certificates ?? [])].sort(), sso.oidc?.issuer ?? null, sso.oidc?.clientId ?? null]);
+
 /** Whether the org's SSO connection can sign anyone in. */
 export const ssoUsable = (sso: SsoSettings): boolean => sso.enabled && Boolean(sso[sso.protocol]);
 
@@ -253,6 +258,8 @@ export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeCo
   if (next.enabled && !next[next.protocol]) {
     throw new AppError('VALIDATION_FAILED', `${next.protocol}: required when SSO is enabled with protocol "${next.protocol}"`);
   }
+  // Whoever chooses the IdP decides who signs in as anyone, so it takes every permission.
+  if (identityProviderOf(next) !== identityProviderOf(current.sso)) assertActorHolds(context, PERMISSIONS, 'change the identity provider');
   if (current.provisioning.method === 'jit' && !ssoUsable(next)) {
     throw new AppError('SSO_REQUIRED_BY_JIT', 'SSO cannot be disabled while JIT provisioning is on: set the provisioning method to "manual" first.');
   }

@@ -568,6 +568,21 @@ describe('nobody grants more than they hold', () => {
     expect(create.status).toBe(403);
   });
 
+  it('refuses a security:edit holder who points the org at another identity provider, and keeps the IdP', async () => {
+    const { api } = await actingWith(['security:view', 'security:edit']);
+    const before = (await service.rt.settingsRepository.load(org.orgId))!.sso;
+
+    const response = await api('PUT', `/orgs/${org.orgId}/settings/sso`, {
+      enabled: true,
+      protocol: 'saml',
+      saml: { idpEntityId: 'https://attacker.example/idp', certificates: [org.idp.certificatePem] },
+    });
+
+    expect(response.status).toBe(403);
+    expect(response.body.error.message).toMatch(/identity provider/);
+    expect((await service.rt.settingsRepository.load(org.orgId))!.sso).toEqual(before);
+  });
+
   it('refuses a security:edit holder who maps an IdP value to a role they could not hold', async () => {
     const { api } = await actingWith(['security:view', 'security:edit']);
 
