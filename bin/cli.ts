@@ -12,7 +12,8 @@ import { createSamlIdpKeys } from '../local/saml-idp.js';
 import { FileSpKeySource, SecretsManagerSpKeySource } from '../shared/saml/sp-keys.js';
 import { FileKeySource, SecretsManagerKeySource } from '../shared/sessions/key-sources.js';
 import { createRuntime } from '../functions/runtime.js';
-import { readConfig } from '../shared/config.js';
+import { ENV_VARS, readConfig } from '../shared/config.js';
+import { TABLES } from '../shared/storage/tables.js';
 import { AppError } from '../shared/errors.js';
 import { createOrg } from '../shared/settings/orgs.js';
 import { normalizeEmail } from '../shared/users/model.js';
@@ -33,7 +34,7 @@ function runtimeFromEnv(env: NodeJS.ProcessEnv) {
 
 /** Explicit table or key settings win over the local defaults. */
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
-  const names = ['BASE_URL', 'USERS_TABLE', 'MAPPINGS_TABLE', 'AUDIT_TABLE', 'LOGIN_STATE_TABLE', 'SESSION_KEY_FILE', 'SESSION_KEY_SECRET_ARN', 'SP_KEY_FILE', 'SP_KEY_SECRET_ARN'];
+  const names = [...Object.values(ENV_VARS), ...TABLES.map((table) => table.envVar)];
   return Object.fromEntries(names.filter((name) => env[name]).map((name) => [name, env[name]!]));
 }
 

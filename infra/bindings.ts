@@ -5,6 +5,7 @@
  * Actions are explicit lists; nothing here grants `dynamodb:*` or `*` resources.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { ENV_VARS } from '../shared/config.js';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -23,7 +24,7 @@ export const TABLE_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
 };
 
 /** Environment variable carrying the ARN of the session signing secret. */
-export const SESSION_KEY_ENV = 'SESSION_KEY_SECRET_ARN';
+export const SESSION_KEY_ENV = ENV_VARS.sessionKeySecretArn;
 
 /**
  * Grants `fn` the `access` level on a table and on each of its indexes, by name (no
@@ -57,7 +58,7 @@ export function bindSessionKey(
 }
 
 /** Environment variable carrying the ARN of the KMS key that seals stored secrets. */
-export const SECRETS_KEY_ENV = 'SECRETS_KMS_KEY_ARN';
+export const SECRETS_KEY_ENV = ENV_VARS.secretsKmsKeyArn;
 
 /**
  * Lets `fn` seal and open stored secrets with `key` when its definition says it
@@ -77,7 +78,7 @@ export function bindSecretsKey(fn: lambda.Function, key: kms.IKey, sealsSecrets:
 }
 
 /** Environment variable carrying the ARN of the SP key pair secret. */
-export const SP_KEY_ENV = 'SP_KEY_SECRET_ARN';
+export const SP_KEY_ENV = ENV_VARS.spKeySecretArn;
 
 /** Lets `fn` read the SP key pair when its definition says `spKey`, and sets `SP_KEY_SECRET_ARN`. */
 export function bindSpKey(fn: lambda.Function, secret: secretsmanager.ISecret, spKey: boolean | undefined): void {

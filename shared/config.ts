@@ -23,6 +23,16 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+/** The environment variables besides the tables' (whose names are in shared/storage/tables.ts). CDK sets them; the CLI passes them on. */
+export const ENV_VARS = {
+  baseUrl: 'BASE_URL',
+  sessionKeySecretArn: 'SESSION_KEY_SECRET_ARN',
+  sessionKeyFile: 'SESSION_KEY_FILE',
+  secretsKmsKeyArn: 'SECRETS_KMS_KEY_ARN',
+  spKeySecretArn: 'SP_KEY_SECRET_ARN',
+  spKeyFile: 'SP_KEY_FILE',
+} as const;
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);

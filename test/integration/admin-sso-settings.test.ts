@@ -5,44 +5,14 @@
  * JIT/SSO rules, ETag / If-Match, and the audit trail of every accepted write.
  * Certificates, keys and metadata are generated at test time.
  */
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { generate } from 'selfsigned';
+import { createPrivateKey } from 'node:crypto';
 import { clientSecretContext } from '../../shared/settings/settings-service.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DS, makeTestCert, MD, POST, REDIRECT, SAML2, type TestCert } from '../support/certificates.js';
 import { apiClient, createSamlOrg, startTestService, tokenFor, type ApiResponse, type SamlOrgOptions, type TestService } from '../support/service.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
-const DS = 'http://www.w3.org/2000/09/xmldsig#';
-const SAML2 = 'urn:oasis:names:tc:SAML:2.0:protocol';
-const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
-const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
-
-interface TestCert {
-  commonName: string;
-  pem: string;
-  /** The base64 DER, as `<ds:X509Certificate>` holds it. */
-  body: string;
-  x509: X509Certificate;
-  privateKeyPem: string;
-}
-
-/** A self-signed RSA 2048 certificate valid from yesterday for `validDays` days. */
-async function makeCert(commonName: string, validDays = 365): Promise<TestCert> {
-  const now = Date.now();
-  const pems = await generate([{ name: 'commonName', value: commonName }], {
-    keyType: 'rsa',
-    keySize: 2048,
-    algorithm: 'sha256',
-    notBeforeDate: new Date(now - DAY_MS),
-    notAfterDate: new Date(now + validDays * DAY_MS),
-  });
-  const x509 = new X509Certificate(pems.cert);
-  return { commonName, pem: pems.cert, body: x509.raw.toString('base64'), x509, privateKeyPem: pems.private };
-}
-
-/** The canonical PEM the service stores, written out here rather than asked of the code under test. */
-const canonicalPem = (cert: TestCert) => `-----BEGIN CERTIFICATE-----\n${cert.body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----`;
+const makeCert = (commonName: string, validDays?: number) => makeTestCert(commonName, { validDays });
+const canonicalPem = (cert: TestCert) => cert.canonicalPem.trim();
 const trimmed = (pems: string[]) => pems.map((pem) => pem.trim());
 
 const idpMetadata = (entityId: string, ssoUrl: string, certBody: string) =>

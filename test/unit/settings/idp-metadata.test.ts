@@ -4,30 +4,12 @@
  * Signature, RoleDescriptors, several or use-less KeyDescriptors), with certificates
  * generated at test time inserted where the vendor puts its own.
  */
-import { X509Certificate } from 'node:crypto';
-import { generate } from 'selfsigned';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors.js';
 import { MAX_IDP_METADATA_BYTES, parseIdpMetadata } from '../../../shared/settings/idp-metadata.js';
+import { DS, makeTestCert, MD, POST, REDIRECT, SAML2, type TestCert } from '../../support/certificates.js';
 
-const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
-const DS = 'http://www.w3.org/2000/09/xmldsig#';
-const SAML2 = 'urn:oasis:names:tc:SAML:2.0:protocol';
-const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
-const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
-
-/** Base64 DER bodies (as `<ds:X509Certificate>` holds them) and their canonical PEM. */
-interface TestCert {
-  body: string;
-  pem: string;
-}
-
-async function makeCert(commonName: string, keySize = 2048): Promise<TestCert> {
-  const pems = await generate([{ name: 'commonName', value: commonName }], { keyType: 'rsa', keySize, algorithm: 'sha256' });
-  const body = new X509Certificate(pems.cert).raw.toString('base64');
-  // The canonical form, written out here rather than asked of the code under test.
-  return { body, pem: `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n` };
-}
+const makeCert = (commonName: string, keySize?: number) => makeTestCert(commonName, { keySize });
 
 let first: TestCert;
 let second: TestCert;
@@ -149,7 +131,7 @@ describe('parseIdpMetadata', () => {
       expect(metadata).toEqual({
         idpEntityId: 'http://www.okta.com/exk1fcia6d6EMsf331d8',
         ssoUrl: 'https://acme.okta.com/app/acme_ssojit_1/exk1fcia6d6EMsf331d8/sso/saml',
-        certificates: [first.pem],
+        certificates: [first.canonicalPem],
       });
     });
 
@@ -159,7 +141,7 @@ describe('parseIdpMetadata', () => {
       expect(metadata).toEqual({
         idpEntityId: 'https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/',
         ssoUrl: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/saml2',
-        certificates: [first.pem, second.pem],
+        certificates: [first.canonicalPem, second.canonicalPem],
       });
     });
 
@@ -169,7 +151,7 @@ describe('parseIdpMetadata', () => {
       expect(metadata).toEqual({
         idpEntityId: 'http://adfs.contoso.com/adfs/services/trust',
         ssoUrl: 'https://adfs.contoso.com/adfs/ls/',
-        certificates: [first.pem],
+        certificates: [first.canonicalPem],
       });
     });
 
@@ -179,7 +161,7 @@ describe('parseIdpMetadata', () => {
       expect(metadata).toEqual({
         idpEntityId: 'https://auth.pingone.com/0a7af83d-4ed9-4510-93cd-506fe835f69a',
         ssoUrl: 'https://auth.pingone.com/0a7af83d-4ed9-4510-93cd-506fe835f69a/saml20/idp/sso',
-        certificates: [first.pem],
+        certificates: [first.canonicalPem],
       });
     });
 
@@ -189,7 +171,7 @@ describe('parseIdpMetadata', () => {
       expect(metadata).toEqual({
         idpEntityId: 'https://accounts.google.com/o/saml2?idpid=C03xyz789',
         ssoUrl: 'https://accounts.google.com/o/saml2/idp?idpid=C03xyz789',
-        certificates: [first.pem],
+        certificates: [first.canonicalPem],
       });
     });
   });
@@ -230,13 +212,13 @@ describe('parseIdpMetadata', () => {
     it('lists a certificate that appears in two KeyDescriptors once', () => {
       const metadata = parseIdpMetadata(entity({ keyDescriptors: signingKey(first.body) + signingKey(first.body, null) + signingKey(second.body) }));
 
-      expect(metadata.certificates).toEqual([first.pem, second.pem]);
+      expect(metadata.certificates).toEqual([first.canonicalPem, second.canonicalPem]);
     });
 
     it('ignores encryption-only KeyDescriptors', () => {
       const metadata = parseIdpMetadata(entity({ keyDescriptors: signingKey(other.body, 'encryption') + signingKey(first.body) }));
 
-      expect(metadata.certificates).toEqual([first.pem]);
+      expect(metadata.certificates).toEqual([first.canonicalPem]);
     });
 
     it.each<[string, () => string, string]>([
@@ -345,7 +327,7 @@ describe('parseIdpMetadata', () => {
 
     const metadata = parseIdpMetadata(xml);
 
-    expect(metadata.certificates).toEqual([first.pem]);
+    expect(metadata.certificates).toEqual([first.canonicalPem]);
   });
 
   it('ignores an IDPSSODescriptor whose md prefix is bound to another namespace', () => {
@@ -357,6 +339,6 @@ describe('parseIdpMetadata', () => {
     const metadata = parseIdpMetadata(xml);
 
     // Assert
-    expect(metadata).toEqual({ idpEntityId: 'https://idp.example.com/metadata', ssoUrl: 'https://idp.example.com/sso', certificates: [first.pem] });
+    expect(metadata).toEqual({ idpEntityId: 'https://idp.example.com/metadata', ssoUrl: 'https://idp.example.com/sso', certificates: [first.canonicalPem] });
   });
 });
