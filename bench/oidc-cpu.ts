@@ -11,7 +11,6 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { createOidcCallbackHandler } from '../functions/oidc-callback.js';
 import { fixedClock } from '../shared/clock.js';
 import { createMemoryRepositories } from '../shared/storage/memory.js';
-import { tableKey } from '../shared/storage/tables.js';
 import { CLIENT_ID, CODE_VERIFIER, FakeProvider, ISSUER, T0, idTokenClaims } from '../test/support/fake-oidc-provider.js';
 import { figuresOf, inputsNeeded, interleave, type CpuFigures, type InterleavedOptions, type Operation } from './stats.js';
 import { apiEvent, benchRuntime, lambdaContext, seedOrg } from './support.js';
@@ -50,7 +49,7 @@ async function callbackContender(provider: FakeProvider, count: number): Promise
   const expiresAt = new Date(T0.getTime() + PENDING_LIFETIME_MS);
   for (let index = 0; index < count; index += 1) {
     const pending = { orgId: ORG_ID, protocol: 'oidc', fwd: '/me', expiresAt, issuer: ISSUER, nonce: `nonce-${index}`, codeVerifier: CODE_VERIFIER } as const;
-    await rt.loginState.save({ key: tableKey.oidcState(`state-${index}`), ...pending });
+    await rt.loginState.save({ id: `state-${index}`, ...pending });
   }
   const handler = createOidcCallbackHandler(rt);
   const events = Array.from({ length: count }, (_, index) =>

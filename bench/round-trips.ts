@@ -11,7 +11,7 @@ import { createDynamoClient, createTables } from '../local/dynamodb.js';
 import { buildSignedLoginResponse, createSamlIdpKeys, type SamlIdpKeys } from '../local/saml-idp.js';
 import { fixedClock } from '../shared/clock.js';
 import { orgUrls } from '../shared/settings/urls.js';
-import { tableKey, tableNamesFor } from '../shared/storage/tables.js';
+import { tableNamesFor } from '../shared/storage/tables.js';
 import { DEFAULT_SETTINGS_TTL_MS } from '../shared/settings/settings-cache.js';
 import { apiEvent, benchRuntime, lambdaContext, seedOrg } from './support.js';
 
@@ -137,11 +137,10 @@ function response(idp: SamlIdpKeys, login: Login, now: Date, inResponseTo?: stri
 async function pendingRequest(rt: ReturnType<typeof benchRuntime>, idp: SamlIdpKeys, login: Login, now: Date): Promise<Record<string, string>> {
   const requestId = `_${randomBytes(20).toString('hex')}`;
   await rt.loginState.save({
-    key: tableKey.authnRequest(ORG_ID, requestId),
     orgId: ORG_ID,
     protocol: 'saml',
+    id: requestId,
     fwd: '/me',
-    requestId,
     expiresAt: new Date(now.getTime() + 10 * 60_000),
   });
   return { SAMLResponse: response(idp, login, now, requestId), RelayState: requestId };

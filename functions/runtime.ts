@@ -24,7 +24,10 @@ import { OidcDiscoveryCache } from '../shared/oidc/discovery.js';
 import { OidcRelyingParty } from '../shared/oidc/relying-party.js';
 import { FileSpKeySource, SecretsManagerSpKeySource, staticSpKeySource, type SpKeySource } from '../shared/saml/sp-keys.js';
 import { DynamoAuditRepository, DynamoLoginStateRepository, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
-import type { AuditRepository, LoginStateRepository, SettingsRepository, UserRepository } from '../shared/storage/ports.js';
+import type { AuditRepository } from '../shared/audit/ports.js';
+import type { LoginStateRepository } from '../shared/login/ports.js';
+import type { SettingsRepository } from '../shared/settings/ports.js';
+import type { UserRepository } from '../shared/users/ports.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './observability.js';
 import type { FunctionDefinition } from './routes.js';
 
@@ -80,12 +83,12 @@ function keySource(keys: Config['sessionKeys']): SessionKeySource {
   }
 }
 
-function sealerFor(sealing: Config['secretSealing']): SecretSealer {
+function sealerFor(sealing: Config['secretSealing'], clock: Clock): SecretSealer {
   switch (sealing.kind) {
     case 'kms':
       return new KmsSealer(new KMSClient({}), sealing.keyId);
     case 'file':
-      return new LocalSealer(new FileKeySource(sealing.path));
+      return new LocalSealer(new FileKeySource(sealing.path), clock);
     case 'none': {
       const refuse = () => Promise.reject(new Error('this function is not granted the secret sealing key'));
       return { seal: refuse, open: refuse };
@@ -93,12 +96,12 @@ function sealerFor(sealing: Config['secretSealing']): SecretSealer {
   }
 }
 
-function spKeySource(spKeys: Config['spKeys']): SpKeySource {
+function spKeySource(spKeys: Config['spKeys'], clock: Clock): SpKeySource {
   switch (spKeys.kind) {
     case 'secretsManager':
-      return new SecretsManagerSpKeySource(new SecretsManagerClient({}), spKeys.secretId);
+      return new SecretsManagerSpKeySource(new SecretsManagerClient({}), spKeys.secretId, clock);
     case 'file':
-      return new FileSpKeySource(spKeys.path);
+      return new FileSpKeySource(spKeys.path, clock);
     case 'none':
       return staticSpKeySource(undefined);
   }
@@ -124,9 +127,9 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     users: overrides.repositories?.users ?? new DynamoUserRepository(store),
     audit: overrides.repositories?.audit ?? new DynamoAuditRepository(store),
     sessions: new SessionTokens({ keys: sessionKeys, clock, issuer: config.baseUrl, ttlSeconds: config.sessionTtlSeconds }),
-    sealer: new CachingSealer(overrides.sealer ?? sealerFor(config.secretSealing), clock),
+    sealer: new CachingSealer(overrides.sealer ?? sealerFor(config.secretSealing, clock), clock),
     loginState: overrides.repositories?.loginState ?? new DynamoLoginStateRepository(store),
-    spKeys: overrides.spKeys ?? spKeySource(config.spKeys),
+    spKeys: overrides.spKeys ?? spKeySource(config.spKeys, clock),
     oidcDiscovery,
     oidc: new OidcRelyingParty({ fetch, clock, discovery: oidcDiscovery }),
     baseUrl: config.baseUrl,

@@ -13,7 +13,8 @@
 import { Validations, type App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import type { SsoJitStacks } from './stacks.js';
+import type { ApiStack } from './api-stack.js';
+import type { DataStack } from './data-stack.js';
 
 /** The managed policy CDK attaches to a function role: logs only. */
 const BASIC_EXECUTION_ROLE = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
@@ -33,7 +34,7 @@ function acknowledge(scope: IConstruct, id: string, reason: string): void {
 }
 
 /** Every acknowledged finding of both stacks. Called once by `createStacks`. */
-export function acknowledgeNagFindings({ data, api }: SsoJitStacks): void {
+export function acknowledgeNagFindings({ data, api }: { data: DataStack; api: ApiStack }): void {
   // Data stack.
   acknowledge(
     data.sessionSecret,

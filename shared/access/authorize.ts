@@ -6,7 +6,8 @@
 import { AppError } from '../errors.js';
 import type { OrgSettings, Permission, Role } from '../settings/model.js';
 import type { SessionTokens } from '../sessions/session-tokens.js';
-import type { SettingsRepository, UserRepository } from '../storage/ports.js';
+import type { SettingsRepository } from '../settings/ports.js';
+import type { UserRepository } from '../users/ports.js';
 import type { User } from '../users/model.js';
 
 export interface Principal {

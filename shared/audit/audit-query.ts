@@ -3,7 +3,8 @@
  */
 import { z } from 'zod';
 import { parseInput } from '../settings/validation.js';
-import type { AuditRepository, Page } from '../storage/ports.js';
+import type { AuditRepository } from './ports.js';
+import type { Page } from '../paging.js';
 import type { AuditEvent } from './model.js';
 
 export const auditQuerySchema = z.strictObject({

@@ -10,9 +10,11 @@ import { AppError, LoginError } from '../errors.js';
 import { extractEmail, extractRoleValues } from '../provisioning/attributes.js';
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import { planLogin } from '../provisioning/plan-login.js';
+import type { PendingLoginRef } from './ports.js';
 import type { SessionTokens } from '../sessions/session-tokens.js';
 import type { OrgSettings } from '../settings/model.js';
-import { CommitConflict, type AuditRepository, type ReplayMarker, type UserRepository } from '../storage/ports.js';
+import { CommitConflict, type ReplayMarker, type UserRepository } from '../users/ports.js';
+import { type AuditRepository } from '../audit/ports.js';
 import type { User } from '../users/model.js';
 
 export interface LoginDeps {
@@ -39,7 +41,7 @@ export interface CompleteLoginOptions {
   /** The assertion's replay marker (SAML). */
   replay?: ReplayMarker;
   /** The pending login this answers, consumed in the same transaction (SP-initiated SAML). */
-  consume?: { key: string; refused: () => LoginError };
+  consume?: { ref: PendingLoginRef; refused: () => LoginError };
   /** A check that runs alongside the first user read (keeps a login at two sequential round trips). */
   alongside?: Promise<unknown>;
 }
@@ -51,7 +53,7 @@ export async function completeLogin(deps: LoginDeps, settings: OrgSettings, iden
     const [existing] = await Promise.all([deps.users.findByEmail(settings.org.id, email), attempt === 0 ? options.alongside : undefined]);
     const plan = planLogin({ settings, identity, email, existing, now: deps.clock.now(), ids: deps.ids, replay });
     try {
-      await deps.users.commitLogin({ ...plan.commit, consume: consume?.key });
+      await deps.users.commitLogin({ ...plan.commit, consume: consume?.ref });
     } catch (error) {
       if (!(error instanceof CommitConflict)) throw error;
       if (error.reason === 'replayed') {

@@ -9,7 +9,8 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { ssoUsable } from '../settings/settings-service.js';
 import { parseInput } from '../settings/validation.js';
-import type { SettingsRepository, UserRepository } from '../storage/ports.js';
+import type { SettingsRepository } from '../settings/ports.js';
+import type { UserRepository } from '../users/ports.js';
 import { normalizeEmail } from '../users/model.js';
 import { safeRedirect } from './redirect.js';
 

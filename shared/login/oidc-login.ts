@@ -11,8 +11,7 @@ import type { SecretSealer } from '../secrets/sealer.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
 import { clientSecretContext } from '../settings/settings-service.js';
 import { orgUrls } from '../settings/urls.js';
-import type { LoginStateRepository } from '../storage/ports.js';
-import { tableKey } from '../storage/tables.js';
+import type { LoginStateRepository } from './ports.js';
 import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps, type LoginResult } from './complete-login.js';
 import { safeRedirect } from './redirect.js';
 import { sameBrowser } from './start-login.js';
@@ -53,7 +52,7 @@ export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallba
       });
     if (!input.state) throw stateInvalid(null);
     // Consumed before anything else: a state works once, whatever happens next.
-    const pending = await deps.loginState.take(tableKey.oidcState(input.state));
+    const pending = await deps.loginState.take({ orgId: input.orgId, protocol: 'oidc', id: input.state });
     if (!pending || pending.protocol !== 'oidc' || pending.orgId !== input.orgId) {
       throw stateInvalid(pending ? { orgId: pending.orgId, protocol: pending.protocol } : 'unknown, used or expired');
     }

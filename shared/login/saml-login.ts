@@ -10,8 +10,7 @@ import { validateSamlResponse } from '../saml/validate-response.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
 import { orgUrls } from '../settings/urls.js';
 import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps, type LoginResult } from './complete-login.js';
-import type { LoginStateRepository } from '../storage/ports.js';
-import { tableKey } from '../storage/tables.js';
+import type { LoginStateRepository } from './ports.js';
 import { safeRedirect } from './redirect.js';
 import { sameBrowser } from './start-login.js';
 
@@ -81,18 +80,18 @@ export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginI
     }
     // SP-initiated: the answer must name a request this org made and has not seen answered.
     // The org is part of the key, so another org's request id is never found.
-    const key = tableKey.authnRequest(input.orgId, assertion.inResponseTo);
+    const pendingRef = { orgId: input.orgId, protocol: 'saml', id: assertion.inResponseTo } as const;
     const refused = () =>
       new LoginError('IN_RESPONSE_TO_INVALID', 'This sign-in response answers a request this service did not make, or one already used or expired. Start the sign-in again.', {
         details: { expected: 'a pending request of this organization', received: assertion.inResponseTo },
       });
-    const pending = deps.loginState.peek(key).then((found) => {
+    const pending = deps.loginState.peek(pendingRef).then((found) => {
       if (!found || found.orgId !== input.orgId || found.protocol !== 'saml') throw refused();
       // Answered in another browser than the one that asked: someone else's login (login CSRF).
       if (!sameBrowser(found, input.browser)) throw refused();
       return found;
     });
-    const result = await completeLogin(deps, settings, identity, { replay, consume: { key, refused }, alongside: pending });
+    const result = await completeLogin(deps, settings, identity, { replay, consume: { ref: pendingRef, refused }, alongside: pending });
     return { ...result, location: safeRedirect((await pending).fwd, deps.baseUrl) };
   } catch (error) {
     if (error instanceof AppError) await recordLoginFailure(deps, settings, error, context);

@@ -14,8 +14,8 @@ import { authnRequestRedirect, newRequestId } from '../saml/authn-request.js';
 import type { SpKeySource } from '../saml/sp-keys.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
 import { orgUrls } from '../settings/urls.js';
-import type { LoginStateRepository, SettingsRepository } from '../storage/ports.js';
-import { tableKey } from '../storage/tables.js';
+import type { LoginStateRepository } from './ports.js';
+import type { SettingsRepository } from '../settings/ports.js';
 import { safeRedirect } from './redirect.js';
 
 /** How long a started login may take to come back. */
@@ -68,9 +68,9 @@ export async function startLogin(deps: StartLoginDeps, input: { orgId: string; f
     const discovery = await deps.oidcDiscovery.get(oidc.issuer);
     const request = createAuthorizationRequest(discovery, { clientId: oidc.clientId, redirectUri: urls.oidcRedirectUri, scopes: oidc.scopes });
     await deps.loginState.save({
-      key: tableKey.oidcState(request.state),
       orgId: input.orgId,
       protocol: 'oidc',
+      id: request.state,
       fwd,
       expiresAt,
       browserHash: browserHash(input.browser),
@@ -92,13 +92,12 @@ export async function startLogin(deps: StartLoginDeps, input: { orgId: string; f
   }
   const requestId = newRequestId();
   await deps.loginState.save({
-    key: tableKey.authnRequest(input.orgId, requestId),
     orgId: input.orgId,
     protocol: 'saml',
+    id: requestId,
     fwd,
     expiresAt,
     browserHash: browserHash(input.browser),
-    requestId,
   });
   // RelayState is only the request id: the fwd target never travels through the IdP.
   return authnRequestRedirect({ sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl }, ssoUrl: saml.ssoUrl, now, relayState: requestId, signingKey }, requestId);

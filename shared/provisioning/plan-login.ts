@@ -7,7 +7,7 @@ import type { AuditEvent } from '../audit/model.js';
 import type { IdGenerator } from '../clock.js';
 import { LoginError } from '../errors.js';
 import type { OrgSettings } from '../settings/model.js';
-import type { LoginCommit, ReplayMarker } from '../storage/ports.js';
+import type { LoginCommit, ReplayMarker } from '../users/ports.js';
 import type { Assignment, User } from '../users/model.js';
 import { extractNames, extractRoleValues } from './attributes.js';
 import { recordableSubject, type AssertedIdentity } from './identity.js';

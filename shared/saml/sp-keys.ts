@@ -7,6 +7,7 @@
 import { GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { systemClock, type Clock } from '../clock.js';
 import type { SpKeyPair } from './authn-request.js';
 
 export interface SpKeySource {
@@ -36,10 +37,13 @@ function parseKeyPair(text: string | undefined): SpKeyPair | undefined {
 abstract class CachedSource implements SpKeySource {
   private cached?: { at: number; value: SpKeyPair | undefined };
 
+  constructor(private readonly clock: Clock) {}
+
   async load(): Promise<SpKeyPair | undefined> {
-    if (this.cached && Date.now() - this.cached.at < REFRESH_MS) return this.cached.value;
+    const now = this.clock.now().getTime();
+    if (this.cached && now - this.cached.at < REFRESH_MS) return this.cached.value;
     const value = await this.read();
-    this.cached = { at: Date.now(), value };
+    this.cached = { at: now, value };
     return value;
   }
 
@@ -50,8 +54,9 @@ export class SecretsManagerSpKeySource extends CachedSource implements WritableS
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly secretId: string,
+    clock: Clock = systemClock,
   ) {
-    super();
+    super(clock);
   }
 
   protected async read(): Promise<SpKeyPair | undefined> {
@@ -70,8 +75,11 @@ export class SecretsManagerSpKeySource extends CachedSource implements WritableS
 }
 
 export class FileSpKeySource extends CachedSource implements WritableSpKeySource {
-  constructor(private readonly path: string) {
-    super();
+  constructor(
+    private readonly path: string,
+    clock: Clock = systemClock,
+  ) {
+    super(clock);
   }
 
   protected async read(): Promise<SpKeyPair | undefined> {

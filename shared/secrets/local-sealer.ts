@@ -11,6 +11,7 @@
  * ago can no longer be opened: re-enter it.
  */
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { systemClock, type Clock } from '../clock.js';
 import { canonicalContext, formatSealed, parseSealed, secretBytes, unopenable, type SealingContext, type SecretSealer } from './sealer.js';
 
 /**
@@ -43,13 +44,16 @@ export class LocalSealer implements SecretSealer {
    * @example new LocalSealer(new FileKeySource('.local/session-keys.json'))
    * @example new LocalSealer('a test secret of at least thirty-two characters')
    */
-  constructor(secret: string | SealingSecretSource) {
+  constructor(
+    secret: string | SealingSecretSource,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.source = typeof secret === 'string' ? { load: async () => ({ current: secret }) } : secret;
   }
 
   /** The sealing keys, current first. */
   private async keys(): Promise<KeyObject[]> {
-    const now = Date.now();
+    const now = this.clock.now().getTime();
     if (this.cached && now - this.cached.at < KEY_REFRESH_MS) return this.cached.keys;
     const { current, previous } = await this.source.load();
     const keys = [deriveSealingKey(current), ...(previous ? [deriveSealingKey(previous)] : [])];

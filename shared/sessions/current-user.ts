@@ -3,7 +3,7 @@
  * re-read, so a block or deletion takes effect at once.
  */
 import { AppError } from '../errors.js';
-import type { UserRepository } from '../storage/ports.js';
+import type { UserRepository } from '../users/ports.js';
 import type { User } from '../users/model.js';
 import type { SessionTokens } from './session-tokens.js';
 

@@ -48,7 +48,7 @@ export class SessionTokens {
 
   /** Loads (and every few minutes reloads, to pick up a rotation) the signing keys. */
   private async keys(force = false): Promise<{ current: SigningKey; previous?: SigningKey }> {
-    const now = Date.now();
+    const now = this.options.clock.now().getTime();
     const forced = force && now - this.lastForced >= UNKNOWN_KID_REFRESH_MS;
     if (forced) this.lastForced = now;
     if (this.cached && !forced && now - this.cached.at < KEY_REFRESH_MS) return this.cached;

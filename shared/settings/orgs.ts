@@ -4,7 +4,7 @@
  */
 import type { AuditActor, AuditEvent } from '../audit/model.js';
 import type { Clock, IdGenerator } from '../clock.js';
-import type { SettingsRepository } from '../storage/ports.js';
+import type { SettingsRepository } from './ports.js';
 import { normalizeEmail, type User } from '../users/model.js';
 import { z } from 'zod';
 import {

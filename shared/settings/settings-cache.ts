@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import type { SettingsRepository } from '../storage/ports.js';
+import type { SettingsRepository } from './ports.js';
 import type { OrgSettings } from './model.js';
 
 export const DEFAULT_SETTINGS_TTL_MS = 5_000;

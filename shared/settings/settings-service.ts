@@ -9,7 +9,7 @@ import type { AuditActor, AuditEvent } from '../audit/model.js';
 import type { Clock, IdGenerator } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { SecretSealer } from '../secrets/sealer.js';
-import type { SettingsRepository } from '../storage/ports.js';
+import type { SettingsRepository } from './ports.js';
 import { certificateInfo, normalizeCertificatePem } from './certificates.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { parseIdpMetadata } from './idp-metadata.js';

@@ -30,19 +30,11 @@ import {
   type OrgSettings,
 } from '../settings/model.js';
 import type { User } from '../users/model.js';
-import {
-  CommitConflict,
-  type AuditRepository,
-  type LoginCommit,
-  type LoginStateRepository,
-  type NewOrg,
-  type PendingLogin,
-  type Page,
-  type SettingsChange,
-  type SettingsRepository,
-  type UserChange,
-  type UserRepository,
-} from './ports.js';
+import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
+import type { AuditRepository } from '../audit/ports.js';
+import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
+import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
+import { type Page } from '../paging.js';
 import { MAPPINGS_BY_IDP_INDEX, tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
@@ -187,7 +179,7 @@ export class DynamoUserRepository implements UserRepository {
       items.push({
         Delete: {
           TableName: tables.loginState,
-          Key: { pk: commit.consume },
+          Key: { pk: tableKey.pendingLogin(commit.consume) },
           ConditionExpression: 'attribute_exists(pk) AND #exp >= :now',
           ExpressionAttributeNames: { '#exp': TTL_ATTRIBUTE },
           ExpressionAttributeValues: { ':now': epochSeconds(clock.now()) },
@@ -534,16 +526,16 @@ export class DynamoSettingsRepository implements SettingsRepository {
 }
 
 function toPendingItem(pending: PendingLogin): Record<string, unknown> {
-  const { key, expiresAt, ...rest } = pending;
-  return { pk: key, ...rest, [TTL_ATTRIBUTE]: epochSeconds(expiresAt) };
+  const { expiresAt, ...rest } = pending;
+  return { pk: tableKey.pendingLogin(pending), ...rest, [TTL_ATTRIBUTE]: epochSeconds(expiresAt) };
 }
 
 function fromPendingItem(item: Record<string, unknown> | undefined, now: Date): PendingLogin | undefined {
   if (!item) return undefined;
-  const { pk, [TTL_ATTRIBUTE]: expires, ...rest } = item;
+  const { pk: _pk, [TTL_ATTRIBUTE]: expires, ...rest } = item;
   // DynamoDB deletes expired items late: an expired one is as good as gone.
   if (typeof expires !== 'number' || expires < epochSeconds(now)) return undefined;
-  return { key: String(pk), ...(rest as Omit<PendingLogin, 'key' | 'expiresAt'>), expiresAt: new Date(expires * 1000) };
+  return { ...(rest as Omit<PendingLogin, 'expiresAt'>), expiresAt: new Date(expires * 1000) };
 }
 
 /** Pending logins: single-use records with a TTL. */
@@ -556,14 +548,16 @@ export class DynamoLoginStateRepository implements LoginStateRepository {
     );
   }
 
-  async peek(key: string): Promise<PendingLogin | undefined> {
-    const { Item } = await this.options.client.send(new GetCommand({ TableName: this.options.tables.loginState, Key: { pk: key }, ConsistentRead: true }));
+  async peek(ref: PendingLoginRef): Promise<PendingLogin | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tables.loginState, Key: { pk: tableKey.pendingLogin(ref) }, ConsistentRead: true }),
+    );
     return fromPendingItem(Item, this.options.clock.now());
   }
 
-  async take(key: string): Promise<PendingLogin | undefined> {
+  async take(ref: PendingLoginRef): Promise<PendingLogin | undefined> {
     const { Attributes } = await this.options.client.send(
-      new DeleteCommand({ TableName: this.options.tables.loginState, Key: { pk: key }, ReturnValues: 'ALL_OLD' }),
+      new DeleteCommand({ TableName: this.options.tables.loginState, Key: { pk: tableKey.pendingLogin(ref) }, ReturnValues: 'ALL_OLD' }),
     );
     return fromPendingItem(Attributes, this.options.clock.now());
   }

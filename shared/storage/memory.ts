@@ -8,19 +8,11 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { OrgSettings } from '../settings/model.js';
 import type { User } from '../users/model.js';
-import {
-  CommitConflict,
-  type AuditRepository,
-  type LoginCommit,
-  type LoginStateRepository,
-  type NewOrg,
-  type PendingLogin,
-  type Page,
-  type SettingsChange,
-  type SettingsRepository,
-  type UserChange,
-  type UserRepository,
-} from './ports.js';
+import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
+import type { AuditRepository } from '../audit/ports.js';
+import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
+import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
+import { type Page } from '../paging.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -48,6 +40,8 @@ const matchesType = (type: string, filter: string | undefined) =>
   filter === undefined || (filter.endsWith('.*') ? type.startsWith(filter.slice(0, -1)) : type === filter);
 
 const userKey = (orgId: string, email: string) => `${orgId}\n${email}`;
+/** As the DynamoDB key: an AuthnRequest is found only in its org, an OIDC state by itself. */
+const pendingKey = (ref: PendingLoginRef) => (ref.protocol === 'saml' ? `saml\n${ref.orgId}\n${ref.id}` : `oidc\n${ref.id}`);
 
 export class MemoryUserRepository implements UserRepository {
   constructor(private readonly store: MemoryStore) {}
@@ -75,11 +69,11 @@ export class MemoryUserRepository implements UserRepository {
       if (expires && expires.getTime() > this.store.clock.now().getTime()) throw new CommitConflict('replayed');
     }
     if (commit.consume) {
-      const pending = this.store.pending.get(commit.consume);
+      const pending = this.store.pending.get(pendingKey(commit.consume));
       if (!pending || pending.expiresAt.getTime() < this.store.clock.now().getTime()) throw new CommitConflict('pending-used');
     }
     if (commit.replay) this.store.replay.set(`${commit.replay.orgId}\n${commit.replay.id}`, commit.replay.expiresAt);
-    if (commit.consume) this.store.pending.delete(commit.consume);
+    if (commit.consume) this.store.pending.delete(pendingKey(commit.consume));
     if (commit.kind === 'create' || !existing) this.store.users.set(key, clone(user));
     else {
       const { firstName, lastName, updatedAt, lastLoginAt, idpSubject, jitProvisioned } = user;
@@ -198,18 +192,19 @@ export class MemoryLoginStateRepository implements LoginStateRepository {
   constructor(private readonly store: MemoryStore) {}
 
   async save(pending: PendingLogin): Promise<void> {
-    if (this.store.pending.has(pending.key)) throw new Error(`pending login ${pending.key} exists`);
-    this.store.pending.set(pending.key, clone(pending));
+    const key = pendingKey(pending);
+    if (this.store.pending.has(key)) throw new Error(`pending login ${key} exists`);
+    this.store.pending.set(key, clone(pending));
   }
 
-  async peek(key: string): Promise<PendingLogin | undefined> {
-    const pending = this.store.pending.get(key);
+  async peek(ref: PendingLoginRef): Promise<PendingLogin | undefined> {
+    const pending = this.store.pending.get(pendingKey(ref));
     return pending && pending.expiresAt.getTime() >= this.store.clock.now().getTime() ? clone(pending) : undefined;
   }
 
-  async take(key: string): Promise<PendingLogin | undefined> {
-    const pending = await this.peek(key);
-    this.store.pending.delete(key);
+  async take(ref: PendingLoginRef): Promise<PendingLogin | undefined> {
+    const pending = await this.peek(ref);
+    this.store.pending.delete(pendingKey(ref));
     return pending;
   }
 }

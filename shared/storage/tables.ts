@@ -82,7 +82,7 @@ export const auditTable: TableDefinition = {
 
 /**
  * login-state: single-use records, all with a TTL: `pk = REPLAY#{orgId}#{assertionId}`
- * (consumed assertion ids), `AUTHN#{requestId}` (pending AuthnRequests),
+ * (consumed assertion ids), `AUTHN#{orgId}#{requestId}` (pending AuthnRequests),
  * `OIDC#{state}` (state, nonce, PKCE verifier).
  */
 export const loginStateTable: TableDefinition = {
@@ -115,7 +115,11 @@ export const tableKey = {
   userById: (userId: string) => `ID#${userId}`,
   domain: (domain: string) => `DOMAIN#${domain}`,
   replay: (orgId: string, assertionId: string) => `REPLAY#${orgId}#${assertionId}`,
-  /** A pending SP-initiated AuthnRequest: the org is part of the key, so another org's id is never found. */
-  authnRequest: (orgId: string, requestId: string) => `AUTHN#${orgId}#${requestId}`,
-  oidcState: (state: string) => `OIDC#${state}`,
+  /**
+   * A pending login. An SP-initiated AuthnRequest has the org in its key, so another org's
+   * request id is never found. An OIDC state (256 random bits) is keyed by itself alone, so
+   * one presented at the wrong org is found, refused by the caller and spent.
+   */
+  pendingLogin: (ref: { orgId: string; protocol: 'saml' | 'oidc'; id: string }) =>
+    ref.protocol === 'saml' ? `AUTHN#${ref.orgId}#${ref.id}` : `OIDC#${ref.id}`,
 } as const;

@@ -8,7 +8,9 @@ import type { Clock, IdGenerator } from '../clock.js';
 import { AppError } from '../errors.js';
 import { assertActorHolds, currentSettings, permissionsOfRoles, type ChangeContext } from '../settings/settings-service.js';
 import { parseInput } from '../settings/validation.js';
-import type { Page, SettingsRepository, UserChange, UserRepository } from '../storage/ports.js';
+import type { Page } from '../paging.js';
+import type { SettingsRepository } from '../settings/ports.js';
+import type { UserChange, UserRepository } from './ports.js';
 import { normalizeEmail, type User } from './model.js';
 
 export interface UserAdminDeps {

@@ -9,7 +9,9 @@ import { AppError } from '../../shared/errors.js';
 import { BUILT_IN_ROLES, DEFAULT_GROUP, defaultProvisioningSettings, defaultSsoSettings } from '../../shared/settings/model.js';
 import { DynamoAuditRepository, DynamoSettingsRepository, DynamoUserRepository } from '../../shared/storage/dynamo.js';
 import { createMemoryRepositories } from '../../shared/storage/memory.js';
-import { CommitConflict, type AuditRepository, type NewOrg, type SettingsRepository, type UserRepository } from '../../shared/storage/ports.js';
+import type { AuditRepository } from '../../shared/audit/ports.js';
+import type { NewOrg, SettingsRepository } from '../../shared/settings/ports.js';
+import { CommitConflict, type UserRepository } from '../../shared/users/ports.js';
 import type { User } from '../../shared/users/model.js';
 import { useTestTables } from '../support/dynamodb.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../../shared/clock.js';
 import { BUILT_IN_ROLES, DEFAULT_GROUP, defaultProvisioningSettings, defaultSsoSettings, type OrgSettings } from '../../../shared/settings/model.js';
 import { SettingsCache } from '../../../shared/settings/settings-cache.js';
-import type { SettingsRepository } from '../../../shared/storage/ports.js';
+import type { SettingsRepository } from '../../../shared/settings/ports.js';
 
 const settings: OrgSettings = {
   org: { id: 'acme', name: 'Acme', createdAt: '2026-01-01T00:00:00.000Z' },
