@@ -19,7 +19,7 @@ import type { SecretSealer } from '../shared/secrets/sealer.js';
 import { FileKeySource, SecretsManagerKeySource } from '../shared/sessions/key-sources.js';
 import type { SessionKeySource } from '../shared/sessions/keys.js';
 import { SessionTokens } from '../shared/sessions/session-tokens.js';
-import { SettingsCache } from '../shared/settings/settings-cache.js';
+import { DEFAULT_SETTINGS_TTL_MS, SettingsCache } from '../shared/settings/settings-cache.js';
 import { OidcDiscoveryCache } from '../shared/oidc/discovery.js';
 import { OidcRelyingParty } from '../shared/oidc/relying-party.js';
 import { FileSpKeySource, SecretsManagerSpKeySource, staticSpKeySource, type SpKeySource } from '../shared/saml/sp-keys.js';
@@ -123,7 +123,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     logger: overrides.logger ?? new Logger({ serviceName: SERVICE_NAME }),
     metrics: overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
     settingsRepository,
-    settings: new SettingsCache(settingsRepository, clock),
+    settings: new SettingsCache(settingsRepository, clock, (config.settingsCacheSeconds ?? DEFAULT_SETTINGS_TTL_MS / 1000) * 1000),
     users: overrides.repositories?.users ?? new DynamoUserRepository(store),
     audit: overrides.repositories?.audit ?? new DynamoAuditRepository(store),
     sessions: new SessionTokens({ keys: sessionKeys, clock, issuer: config.baseUrl, ttlSeconds: config.sessionTtlSeconds }),

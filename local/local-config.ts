@@ -18,11 +18,15 @@ type Env = Record<string, string | undefined>;
 /** The functions' environment for a local stack on `port` against `dynamodbEndpoint`. */
 export function localStackEnv(env: Env, dynamodbEndpoint: string): Env {
   const port = Number(env.PORT ?? 3000);
-  return localEnv({
-    baseUrl: env.BASE_URL ?? `http://localhost:${port}`,
-    tablePrefix: env.TABLE_PREFIX ?? LOCAL_TABLE_PREFIX,
-    dynamodbEndpoint,
-    sessionKeyFile: env.SESSION_KEY_FILE ?? LOCAL_SESSION_KEY_FILE,
-    spKeyFile: env.SP_KEY_FILE ?? LOCAL_SP_KEY_FILE,
-  });
+  return {
+    ...localEnv({
+      baseUrl: env.BASE_URL ?? `http://localhost:${port}`,
+      tablePrefix: env.TABLE_PREFIX ?? LOCAL_TABLE_PREFIX,
+      dynamodbEndpoint,
+      sessionKeyFile: env.SESSION_KEY_FILE ?? LOCAL_SESSION_KEY_FILE,
+      spKeyFile: env.SP_KEY_FILE ?? LOCAL_SP_KEY_FILE,
+    }),
+    // Two local instances on one DynamoDB are two warm containers: how long each keeps settings.
+    ...(env.SETTINGS_CACHE_SECONDS ? { SETTINGS_CACHE_SECONDS: env.SETTINGS_CACHE_SECONDS } : {}),
+  };
 }

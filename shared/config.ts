@@ -4,6 +4,7 @@
  * Domain code receives the typed values; it never reads `process.env`.
  */
 import { DEFAULT_SESSION_TTL_SECONDS } from './sessions/session-tokens.js';
+import { DEFAULT_SETTINGS_TTL_MS } from './settings/settings-cache.js';
 import { tableNamesFor, TABLES, type TableNames } from './storage/tables.js';
 
 export interface Config {
@@ -15,6 +16,11 @@ export interface Config {
   /** Where the session signing secret lives: Secrets Manager in AWS, a file locally. */
   sessionKeys: { kind: 'secretsManager'; secretId: string } | { kind: 'file'; path: string } | { kind: 'none' };
   sessionTtlSeconds: number;
+  /**
+   * How long an instance may keep an org's settings in memory (`SETTINGS_CACHE_SECONDS`,
+   * default 5). A speed device only: it never changes what a login decides.
+   */
+  settingsCacheSeconds?: number;
   /** How stored secrets (OIDC client secrets) are sealed: KMS in AWS, the local key file on a developer's machine. */
   secretSealing: { kind: 'kms'; keyId: string } | { kind: 'file'; path: string } | { kind: 'none' };
   /** The SP key pair that signs AuthnRequests: a Secrets Manager secret in AWS, a file locally, or none. */
@@ -80,9 +86,12 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
   if (needs.secretSealing && !env.SECRETS_KMS_KEY_ARN && !keyFile) throw new ConfigError('set SECRETS_KMS_KEY_ARN (AWS) or SESSION_KEY_FILE (local)');
   const ttl = Number(env.SESSION_TTL_SECONDS ?? DEFAULT_SESSION_TTL_SECONDS);
   if (!Number.isInteger(ttl) || ttl < 60) throw new ConfigError('SESSION_TTL_SECONDS must be a whole number of seconds, at least 60');
+  const settingsCacheSeconds = Number(env.SETTINGS_CACHE_SECONDS ?? DEFAULT_SETTINGS_TTL_MS / 1000);
+  if (!Number.isFinite(settingsCacheSeconds) || settingsCacheSeconds < 0) throw new ConfigError('SETTINGS_CACHE_SECONDS must be a number of seconds, 0 or more');
   return {
     baseUrl,
     tables,
+    settingsCacheSeconds,
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     sessionKeys: secretId ? { kind: 'secretsManager', secretId } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
     sessionTtlSeconds: ttl,

@@ -55,7 +55,8 @@ export async function completeLogin(deps: LoginDeps, settings: OrgSettings, iden
     try {
       await deps.users.commitLogin({ ...plan.commit, consume: consume?.ref });
     } catch (error) {
-      if (!(error instanceof CommitConflict)) throw error;
+      // Decided on settings replaced meanwhile: the caller plans again on the current ones.
+      if (!(error instanceof CommitConflict) || error.reason === 'settings-changed') throw error;
       if (error.reason === 'replayed') {
         throw new LoginError('ASSERTION_REPLAYED', 'This sign-in response was already used. Start the sign-in again from your identity provider.', {
           details: { assertionId: replay?.id },

@@ -2,15 +2,17 @@
  * The Assertion Consumer Service as a domain function: everything between a POSTed
  * SAMLResponse and a session, with every check of DESIGN.md's security section.
  */
-import { AppError, LoginError } from '../errors.js';
+import { LoginError } from '../errors.js';
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import { requireSso } from '../provisioning/plan-login.js';
 import { isRequestId } from '../saml/authn-request.js';
 import { validateSamlResponse } from '../saml/validate-response.js';
+import type { OrgSettings } from '../settings/model.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
 import { orgUrls } from '../settings/urls.js';
 import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps, type LoginResult } from './complete-login.js';
 import type { LoginStateRepository } from './ports.js';
+import { decideOnCurrentSettings } from './current-settings.js';
 import { safeRedirect } from './redirect.js';
 import { sameBrowser } from './start-login.js';
 
@@ -41,60 +43,64 @@ export interface SamlLoginResult extends LoginResult {
  * @throws AppError `ORG_NOT_FOUND`; LoginError for every refused login (after recording it)
  */
 export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginInput): Promise<SamlLoginResult> {
-  const settings = await deps.settings.get(input.orgId);
   const context: FailureContext = { protocol: 'saml' };
-  try {
-    // RelayState is a path (IdP-initiated) or our opaque reference (SP-initiated); either way it must be safe.
-    if (input.relayState && !isRequestId(input.relayState)) safeRedirect(input.relayState, deps.baseUrl);
-    requireSso(settings, 'saml');
-    const saml = settings.sso.saml!;
-    context.issuer = saml.idpEntityId;
-    if (!input.samlResponse) {
-      throw new LoginError('SAML_MALFORMED', 'The sign-in request carries no SAMLResponse. Start the sign-in again from your identity provider.');
-    }
-    const urls = orgUrls(deps.baseUrl, input.orgId);
-    const assertion = await validateSamlResponse({
-      samlResponse: input.samlResponse,
-      sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl },
-      idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
-      clockSkewSeconds: saml.clockSkewSeconds,
-      now: deps.clock.now(),
-    });
-    const identity: AssertedIdentity = {
-      protocol: 'saml',
-      issuer: assertion.issuer,
-      subject: assertion.nameId,
-      subjectFormat: assertion.nameIdFormat,
-      attributes: assertion.attributes,
-    };
-    context.identity = identity;
-    const replay = { orgId: input.orgId, id: assertion.assertionId, expiresAt: assertion.notOnOrAfter };
-    if (assertion.inResponseTo === undefined) {
-      if (!saml.allowIdpInitiated) {
-        throw new LoginError('IDP_INITIATED_DISABLED', 'Sign-in started at the identity provider is turned off for this organization. Start from the sign-in page instead.', {
-          details: { expected: 'InResponseTo of a pending request', received: null },
-        });
-      }
-      const result = await completeLogin(deps, settings, identity, { replay });
-      return { ...result, location: safeRedirect(input.relayState || '/me', deps.baseUrl) };
-    }
-    // SP-initiated: the answer must name a request this org made and has not seen answered.
-    // The org is part of the key, so another org's request id is never found.
-    const pendingRef = { orgId: input.orgId, protocol: 'saml', id: assertion.inResponseTo } as const;
-    const refused = () =>
-      new LoginError('IN_RESPONSE_TO_INVALID', 'This sign-in response answers a request this service did not make, or one already used or expired. Start the sign-in again.', {
-        details: { expected: 'a pending request of this organization', received: assertion.inResponseTo },
-      });
-    const pending = deps.loginState.peek(pendingRef).then((found) => {
-      if (!found || found.orgId !== input.orgId || found.protocol !== 'saml') throw refused();
-      // Answered in another browser than the one that asked: someone else's login (login CSRF).
-      if (!sameBrowser(found, input.browser)) throw refused();
-      return found;
-    });
-    const result = await completeLogin(deps, settings, identity, { replay, consume: { ref: pendingRef, refused }, alongside: pending });
-    return { ...result, location: safeRedirect((await pending).fwd, deps.baseUrl) };
-  } catch (error) {
-    if (error instanceof AppError) await recordLoginFailure(deps, settings, error, context);
-    throw error;
+  return decideOnCurrentSettings(
+    deps.settings,
+    input.orgId,
+    (settings) => samlLogin(deps, settings, input, context),
+    (settings, error) => recordLoginFailure(deps, settings, error, context),
+  );
+}
+
+/** One decision of the ACS on the given settings. */
+async function samlLogin(deps: SamlLoginDeps, settings: OrgSettings, input: SamlLoginInput, context: FailureContext): Promise<SamlLoginResult> {
+  // RelayState is a path (IdP-initiated) or our opaque reference (SP-initiated); either way it must be safe.
+  if (input.relayState && !isRequestId(input.relayState)) safeRedirect(input.relayState, deps.baseUrl);
+  requireSso(settings, 'saml');
+  const saml = settings.sso.saml!;
+  context.issuer = saml.idpEntityId;
+  if (!input.samlResponse) {
+    throw new LoginError('SAML_MALFORMED', 'The sign-in request carries no SAMLResponse. Start the sign-in again from your identity provider.');
   }
+  const urls = orgUrls(deps.baseUrl, input.orgId);
+  const assertion = await validateSamlResponse({
+    samlResponse: input.samlResponse,
+    sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl },
+    idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
+    clockSkewSeconds: saml.clockSkewSeconds,
+    now: deps.clock.now(),
+  });
+  const identity: AssertedIdentity = {
+    protocol: 'saml',
+    issuer: assertion.issuer,
+    subject: assertion.nameId,
+    subjectFormat: assertion.nameIdFormat,
+    attributes: assertion.attributes,
+  };
+  context.identity = identity;
+  const replay = { orgId: input.orgId, id: assertion.assertionId, expiresAt: assertion.notOnOrAfter };
+  if (assertion.inResponseTo === undefined) {
+    if (!saml.allowIdpInitiated) {
+      throw new LoginError('IDP_INITIATED_DISABLED', 'Sign-in started at the identity provider is turned off for this organization. Start from the sign-in page instead.', {
+        details: { expected: 'InResponseTo of a pending request', received: null },
+      });
+    }
+    const result = await completeLogin(deps, settings, identity, { replay });
+    return { ...result, location: safeRedirect(input.relayState || '/me', deps.baseUrl) };
+  }
+  // SP-initiated: the answer must name a request this org made and has not seen answered.
+  // The org is part of the key, so another org's request id is never found.
+  const pendingRef = { orgId: input.orgId, protocol: 'saml', id: assertion.inResponseTo } as const;
+  const refused = () =>
+    new LoginError('IN_RESPONSE_TO_INVALID', 'This sign-in response answers a request this service did not make, or one already used or expired. Start the sign-in again.', {
+      details: { expected: 'a pending request of this organization', received: assertion.inResponseTo },
+    });
+  const pending = deps.loginState.peek(pendingRef).then((found) => {
+    if (!found || found.orgId !== input.orgId || found.protocol !== 'saml') throw refused();
+    // Answered in another browser than the one that asked: someone else's login (login CSRF).
+    if (!sameBrowser(found, input.browser)) throw refused();
+    return found;
+  });
+  const result = await completeLogin(deps, settings, identity, { replay, consume: { ref: pendingRef, refused }, alongside: pending });
+  return { ...result, location: safeRedirect((await pending).fwd, deps.baseUrl) };
 }

@@ -97,7 +97,7 @@ export function planLogin(input: LoginPlanInput): LoginPlan {
   if (!jitOn && existing) {
     // Provisioned elsewhere (manual or SCIM): the IdP only authenticates.
     const user: User = { ...existing, lastLoginAt: at, updatedAt: at, idpSubject };
-    return { user, created: false, commit: { kind: 'update', user, events: [loginEvent(user, false)], replay: input.replay } };
+    return { user, created: false, commit: { kind: 'update', user, events: [loginEvent(user, false)], replay: input.replay, settingsVersion: settings.version } };
   }
 
   const names = extractNames(identity, jit);
@@ -122,7 +122,7 @@ export function planLogin(input: LoginPlanInput): LoginPlan {
       lastLoginAt: at,
     };
     const created = event('user.jit_created', user, { email, firstName: user.firstName ?? null, lastName: user.lastName ?? null, assignments });
-    return { user, created: true, commit: { kind: 'create', user, events: [loginEvent(user, true), created], replay: input.replay } };
+    return { user, created: true, commit: { kind: 'create', user, events: [loginEvent(user, true), created], replay: input.replay, settingsVersion: settings.version } };
   }
 
   const user: User = {
@@ -141,5 +141,5 @@ export function planLogin(input: LoginPlanInput): LoginPlan {
   if (user.idpSubject?.subject !== existing.idpSubject?.subject) changed.idpSubject = { from: existing.idpSubject ?? null, to: user.idpSubject ?? null };
   const events = [loginEvent(user, false)];
   if (Object.keys(changed).length > 0) events.push(event('user.jit_updated', user, { changed }));
-  return { user, created: false, commit: { kind: 'update', user, replaceAssignments: fromIdp, events, replay: input.replay } };
+  return { user, created: false, commit: { kind: 'update', user, replaceAssignments: fromIdp, events, replay: input.replay, settingsVersion: settings.version } };
 }

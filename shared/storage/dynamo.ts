@@ -158,6 +158,16 @@ export class DynamoUserRepository implements UserRepository {
       });
     }
     for (const event of commit.events) items.push({ Put: { TableName: tables.audit, Item: auditItem(event) } });
+    // Decided on the settings at this version: lands only while they are still in force.
+    const settingsIndex = items.length;
+    items.push({
+      ConditionCheck: {
+        TableName: tables.mappings,
+        Key: { pk: tableKey.org(user.orgId), sk: SK.org },
+        ConditionExpression: 'version = :version',
+        ExpressionAttributeValues: { ':version': commit.settingsVersion },
+      },
+    });
     const replayIndex = items.length;
     if (commit.replay) {
       items.push({
@@ -191,6 +201,7 @@ export class DynamoUserRepository implements UserRepository {
     } catch (error) {
       const codes = reasonCodes(error);
       if (!codes) throw error;
+      if (codes[settingsIndex] === 'ConditionalCheckFailed') throw new CommitConflict('settings-changed');
       if (commit.replay && codes[replayIndex] === 'ConditionalCheckFailed') throw new CommitConflict('replayed');
       if (commit.consume && codes[consumeIndex] === 'ConditionalCheckFailed') throw new CommitConflict('pending-used');
       if (codes[0] === 'ConditionalCheckFailed' || codes[1] === 'ConditionalCheckFailed') {

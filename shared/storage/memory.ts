@@ -64,6 +64,7 @@ export class MemoryUserRepository implements UserRepository {
     if (commit.kind === 'update' && (!existing || existing.status !== 'active' || existing.id !== user.id)) {
       throw new CommitConflict('user-changed');
     }
+    if (this.store.settings.get(user.orgId)?.version !== commit.settingsVersion) throw new CommitConflict('settings-changed');
     if (commit.replay) {
       const expires = this.store.replay.get(`${commit.replay.orgId}\n${commit.replay.id}`);
       if (expires && expires.getTime() > this.store.clock.now().getTime()) throw new CommitConflict('replayed');

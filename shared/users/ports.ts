@@ -26,11 +26,16 @@ export interface LoginCommit {
   replay?: ReplayMarker;
   /** A pending login this login answers: consumed in the same transaction, once. */
   consume?: PendingLoginRef;
+  /**
+   * The version of the org's settings the login was decided on: the commit lands only
+   * while it is still the current one (`CommitConflict('settings-changed')` otherwise).
+   */
+  settingsVersion: string;
 }
 
 /** Why a login commit was refused by a condition. */
 export class CommitConflict extends Error {
-  constructor(readonly reason: 'user-exists' | 'user-changed' | 'replayed' | 'pending-used') {
+  constructor(readonly reason: 'user-exists' | 'user-changed' | 'replayed' | 'pending-used' | 'settings-changed') {
     super(`login commit refused: ${reason}`);
     this.name = 'CommitConflict';
   }

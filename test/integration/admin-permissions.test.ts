@@ -54,7 +54,7 @@ async function createUser(assignments: Assignment[], orgId = org.orgId): Promise
     createdAt: at,
     updatedAt: at,
   };
-  await service.rt.users.commitLogin({ kind: 'create', user, events: [] });
+  await service.rt.users.commitLogin({ kind: 'create', user, events: [], settingsVersion: (await service.rt.settingsRepository.load(orgId))!.version });
   return user;
 }
 
@@ -534,6 +534,7 @@ describe('nobody grants more than they hold', () => {
         updatedAt: service.clock.now().toISOString(),
       },
       events: [],
+      settingsVersion: (await service.rt.settingsRepository.load(org.orgId))!.version,
     });
     const user = (await service.rt.users.findByEmail(org.orgId, email))!;
     return { user, api: apiClient(service, await tokenFor(service, org.orgId, email)) };

@@ -150,10 +150,15 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
   });
 
   describe('users and the login transaction', () => {
+    // A login commit is conditional on the org's settings version: the org exists at version 1.
+    beforeEach(async () => {
+      await repos.settings.createOrg(newOrg(orgId), []);
+    });
+
     it('creates a user with its events and finds it by email and by id', async () => {
       const created = user(orgId, 'ada@acme.test');
 
-      await repos.users.commitLogin({ kind: 'create', user: created, events: [event(orgId, 'login.succeeded'), event(orgId, 'user.jit_created')] });
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: created, events: [event(orgId, 'login.succeeded'), event(orgId, 'user.jit_created')] });
 
       expect(await repos.users.findByEmail(orgId, 'ada@acme.test')).toEqual(created);
       expect(await repos.users.findById(orgId, created.id)).toEqual(created);
@@ -162,9 +167,9 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
     });
 
     it('refuses a second creation of the same email and writes none of its events', async () => {
-      await repos.users.commitLogin({ kind: 'create', user: user(orgId, 'ada@acme.test'), events: [] });
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(orgId, 'ada@acme.test'), events: [] });
 
-      const second = repos.users.commitLogin({ kind: 'create', user: user(orgId, 'ada@acme.test'), events: [event(orgId, 'user.jit_created')] });
+      const second = repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(orgId, 'ada@acme.test'), events: [event(orgId, 'user.jit_created')] });
 
       await expect(second).rejects.toEqual(new CommitConflict('user-exists'));
       expect((await repos.audit.list(orgId, { limit: 10 })).items).toHaveLength(0);
@@ -172,58 +177,71 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
 
     it('updates only the login-managed fields, and replaces assignments only when asked', async () => {
       const created = user(orgId, 'ada@acme.test', { firstName: 'Ada' });
-      await repos.users.commitLogin({ kind: 'create', user: created, events: [] });
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: created, events: [] });
 
       await repos.users.commitLogin({
+        settingsVersion: '1',
         kind: 'update',
         user: { ...created, firstName: 'Augusta', assignments: [{ groupId: 'default', roleId: 'account-admin' }], lastLoginAt: '2026-01-02T00:00:00.000Z' },
         events: [],
       });
 
       expect(await repos.users.findByEmail(orgId, 'ada@acme.test')).toMatchObject({ firstName: 'Augusta', assignments: created.assignments, lastLoginAt: '2026-01-02T00:00:00.000Z' });
-      await repos.users.commitLogin({ kind: 'update', user: { ...created, assignments: [{ groupId: 'default', roleId: 'account-admin' }] }, replaceAssignments: true, events: [] });
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'update', user: { ...created, assignments: [{ groupId: 'default', roleId: 'account-admin' }] }, replaceAssignments: true, events: [] });
       expect((await repos.users.findByEmail(orgId, 'ada@acme.test'))?.assignments).toEqual([{ groupId: 'default', roleId: 'account-admin' }]);
     });
 
     it('refuses to update a user who was blocked or does not exist', async () => {
       const blocked = user(orgId, 'bob@acme.test', { status: 'blocked' });
-      await repos.users.commitLogin({ kind: 'create', user: blocked, events: [] });
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: blocked, events: [] });
 
-      await expect(repos.users.commitLogin({ kind: 'update', user: { ...blocked, status: 'active' }, events: [] })).rejects.toEqual(
+      await expect(repos.users.commitLogin({ settingsVersion: '1', kind: 'update', user: { ...blocked, status: 'active' }, events: [] })).rejects.toEqual(
         new CommitConflict('user-changed'),
       );
-      await expect(repos.users.commitLogin({ kind: 'update', user: user(orgId, 'ghost@acme.test'), events: [] })).rejects.toEqual(
+      await expect(repos.users.commitLogin({ settingsVersion: '1', kind: 'update', user: user(orgId, 'ghost@acme.test'), events: [] })).rejects.toEqual(
         new CommitConflict('user-changed'),
       );
       expect((await repos.users.findByEmail(orgId, 'bob@acme.test'))?.status).toBe('blocked');
     });
 
+    it('refuses a login decided on settings that changed since, and writes none of it', async () => {
+      await repos.settings.apply(orgId, { putGroups: [{ id: 'g', name: 'G', isDefault: false }] }, [], { ifVersion: '1' });
+
+      const stale = repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(orgId, 'ada@acme.test'), events: [event(orgId, 'user.jit_created')] });
+
+      await expect(stale).rejects.toEqual(new CommitConflict('settings-changed'));
+      expect(await repos.users.findByEmail(orgId, 'ada@acme.test')).toBeUndefined();
+      expect((await repos.audit.list(orgId, { limit: 10 })).items).toHaveLength(0);
+      await expect(repos.users.commitLogin({ settingsVersion: '2', kind: 'create', user: user(orgId, 'ada@acme.test'), events: [] })).resolves.toBeUndefined();
+    });
+
     it('accepts an assertion id once, and refuses it again until the marker expires', async () => {
       const replay = { orgId, id: 'assertion-1', expiresAt: new Date('2026-01-01T00:05:00Z') };
       const ada = user(orgId, 'ada@acme.test');
-      await repos.users.commitLogin({ kind: 'create', user: ada, events: [], replay });
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: ada, events: [], replay });
 
-      const again = repos.users.commitLogin({ kind: 'update', user: ada, events: [event(orgId, 'login.succeeded')], replay });
+      const again = repos.users.commitLogin({ settingsVersion: '1', kind: 'update', user: ada, events: [event(orgId, 'login.succeeded')], replay });
 
       await expect(again).rejects.toEqual(new CommitConflict('replayed'));
       expect((await repos.audit.list(orgId, { limit: 10 })).items).toHaveLength(0);
       clock.set('2026-01-01T00:06:00Z');
-      await expect(repos.users.commitLogin({ kind: 'update', user: ada, events: [], replay })).resolves.toBeUndefined();
+      await expect(repos.users.commitLogin({ settingsVersion: '1', kind: 'update', user: ada, events: [], replay })).resolves.toBeUndefined();
     });
 
     it('keeps the same assertion id of another org apart', async () => {
       const expiresAt = new Date('2026-01-01T00:05:00Z');
-      await repos.users.commitLogin({ kind: 'create', user: user(orgId, 'ada@acme.test'), events: [], replay: { orgId, id: 'a', expiresAt } });
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(orgId, 'ada@acme.test'), events: [], replay: { orgId, id: 'a', expiresAt } });
 
       const other = id('org');
-      const elsewhere = repos.users.commitLogin({ kind: 'create', user: user(other, 'ada@acme.test'), events: [], replay: { orgId: other, id: 'a', expiresAt } });
+      await repos.settings.createOrg(newOrg(other), []);
+      const elsewhere = repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(other, 'ada@acme.test'), events: [], replay: { orgId: other, id: 'a', expiresAt } });
 
       await expect(elsewhere).resolves.toBeUndefined();
     });
 
     it('lists users a page at a time, filtered by jit and email', async () => {
-      for (const email of ['a@x.test', 'b@x.test', 'c@x.test']) await repos.users.commitLogin({ kind: 'create', user: user(orgId, email), events: [] });
-      await repos.users.commitLogin({ kind: 'create', user: user(orgId, 'm@x.test', { jitProvisioned: false, provisionedBy: 'manual' }), events: [] });
+      for (const email of ['a@x.test', 'b@x.test', 'c@x.test']) await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(orgId, email), events: [] });
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(orgId, 'm@x.test', { jitProvisioned: false, provisionedBy: 'manual' }), events: [] });
 
       const first = await repos.users.list(orgId, { jit: true, limit: 2 });
       const second = await repos.users.list(orgId, { jit: true, limit: 2, cursor: first.cursor });
@@ -231,7 +249,7 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       expect(first.items.map((u) => u.email)).toEqual(['a@x.test', 'b@x.test']);
       expect(second.items.map((u) => u.email)).toEqual(['c@x.test']);
       expect((await repos.users.list(orgId, { email: 'm@x.test', limit: 10 })).items.map((u) => u.email)).toEqual(['m@x.test']);
-      expect((await repos.users.list(orgId, { jit: false, limit: 10 })).items.map((u) => u.email)).toEqual(['m@x.test']);
+      expect((await repos.users.list(orgId, { jit: false, limit: 10 })).items.map((u) => u.email)).toEqual([`admin@${orgId}.test`, 'm@x.test']);
     });
 
     it('refuses a cursor that is not one it returned', async () => {
@@ -240,8 +258,9 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
 
     it('finds the orgs in which an email has a user', async () => {
       const other = id('org');
-      await repos.users.commitLogin({ kind: 'create', user: user(orgId, 'ada@acme.test'), events: [] });
-      await repos.users.commitLogin({ kind: 'create', user: user(other, 'ada@acme.test'), events: [] });
+      await repos.settings.createOrg(newOrg(other), []);
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(orgId, 'ada@acme.test'), events: [] });
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(other, 'ada@acme.test'), events: [] });
 
       const orgs = await repos.users.orgsForEmail('ada@acme.test');
 

@@ -39,21 +39,30 @@ export interface TestServiceOptions {
   fetch?: typeof globalThis.fetch;
   /** Metrics to emit to (disabled in tests unless a test turns them on). */
   metrics?: Metrics;
+  /**
+   * Another instance of the same service: share its tables (and its clock) instead of
+   * making new ones, as a second warm Lambda container shares DynamoDB.
+   */
+  sameDataAs?: TestService;
+  /** How long this instance keeps an org's settings in memory (default 5 s). */
+  settingsCacheSeconds?: number;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
-  const db = await useTestTables();
-  const clock = fixedClock(new Date());
+  const db = options.sameDataAs?.db ?? (await useTestTables());
+  const clock = options.sameDataAs?.clock ?? fixedClock(new Date());
   const handlers: Record<string, HttpLambdaHandler> = {};
   const server = createLocalServer({ routes: ROUTES, handlers });
   const { url, close } = await listenLocalServer(server);
   const rt = createRuntime(
     {
-      baseUrl: url,
+      // Instances of one service share its public BASE_URL (SP entity ID, ACS URL, token issuer).
+      baseUrl: options.sameDataAs?.rt.baseUrl ?? url,
       tables: db.names,
       dynamodbEndpoint: db.endpoint,
       sessionKeys: { kind: 'none' },
       sessionTtlSeconds: 8 * 3600,
+      settingsCacheSeconds: options.settingsCacheSeconds,
       secretSealing: { kind: 'none' },
       spKeys: { kind: 'none' },
     },
