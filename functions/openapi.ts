@@ -109,7 +109,11 @@ const DOCS: Record<string, RouteDoc> = {
     success: [302, undefined],
     login: true,
   },
-  'POST /logout': { summary: 'Clears the session cookie', success: [204, undefined] },
+  'POST /logout': { summary: 'Ends the presented session: its token is revoked and the cookie cleared', success: [204, undefined] },
+  'POST /me/sessions/revoke': {
+    summary: 'Sign out everywhere: every session of the signed-in user issued until now is revoked (with the cookie, Origin must be this service)',
+    success: [204, undefined],
+  },
   'GET /openapi.json': { summary: 'This document', success: [200, z.record(z.string(), z.unknown())] },
   'GET /orgs/{orgId}/settings/sso': { summary: 'SSO settings (with ETag)', success: [200, ssoView] },
   'PUT /orgs/{orgId}/settings/sso': { summary: 'Replace the SSO settings (If-Match honoured)', body: ssoSettingsInputSchema, success: [200, ssoView] },
@@ -136,6 +140,7 @@ const DOCS: Record<string, RouteDoc> = {
   'GET /orgs/{orgId}/users/{userId}': { summary: 'A user', success: [200, userSchema] },
   'PATCH /orgs/{orgId}/users/{userId}': { summary: 'Change names, status or assignments, or unlink the IdP subject', body: userPatchSchema, success: [200, userSchema] },
   'DELETE /orgs/{orgId}/users/{userId}': { summary: 'Remove a user (manual removal)', success: [204, undefined] },
+  'POST /orgs/{orgId}/users/{userId}/sessions/revoke': { summary: "Sign a user out everywhere: every session of theirs issued until now is revoked", success: [204, undefined] },
   'GET /orgs/{orgId}/audit-events': { summary: 'Audit events, newest first', query: auditQuerySchema, success: [200, page(auditEventSchema)] },
 };
 

@@ -52,7 +52,13 @@ export const FUNCTIONS = {
     sessionKeys: 'sign',
     sealsSecrets: true,
   },
-  session: { id: 'Session', entry: 'functions/session.ts', tables: { users: 'read' }, sessionKeys: 'verify' },
+  session: {
+    id: 'Session',
+    entry: 'functions/session.ts',
+    // Logout revokes tokens (login-state); "sign out everywhere" changes the user and audits it.
+    tables: { users: 'write', audit: 'write', loginState: 'write' },
+    sessionKeys: 'verify',
+  },
   settings: {
     id: 'Settings',
     entry: 'functions/settings.ts',
@@ -92,6 +98,7 @@ export const ADMIN_ROUTES: readonly RouteDefinition[] = [
   admin('GET', '/users/{userId}', 'users:view'),
   admin('PATCH', '/users/{userId}', 'users:edit'),
   admin('DELETE', '/users/{userId}', 'users:edit'),
+  admin('POST', '/users/{userId}/sessions/revoke', 'users:edit'),
   admin('GET', '/audit-events', 'audit:view'),
 ];
 
@@ -107,6 +114,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/login', functionId: FUNCTIONS.login.id },
   { method: 'GET', path: '/sso/{orgId}/oidc/callback', functionId: FUNCTIONS.oidcCallback.id },
   { method: 'POST', path: '/logout', functionId: FUNCTIONS.session.id },
+  { method: 'POST', path: '/me/sessions/revoke', functionId: FUNCTIONS.session.id },
   { method: 'GET', path: '/openapi.json', functionId: FUNCTIONS.settings.id },
   ...ADMIN_ROUTES,
 ];

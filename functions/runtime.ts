@@ -23,9 +23,10 @@ import { DEFAULT_SETTINGS_TTL_MS, SettingsCache } from '../shared/settings/setti
 import { OidcDiscoveryCache } from '../shared/oidc/discovery.js';
 import { OidcRelyingParty } from '../shared/oidc/relying-party.js';
 import { FileSpKeySource, SecretsManagerSpKeySource, staticSpKeySource, type SpKeySource } from '../shared/saml/sp-keys.js';
-import { DynamoAuditRepository, DynamoLoginStateRepository, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
+import { DynamoAuditRepository, DynamoLoginStateRepository, DynamoSessionRevocations, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
 import type { AuditRepository } from '../shared/audit/ports.js';
 import type { LoginStateRepository } from '../shared/login/ports.js';
+import type { SessionRevocations } from '../shared/sessions/ports.js';
 import type { SettingsRepository } from '../shared/settings/ports.js';
 import type { UserRepository } from '../shared/users/ports.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './observability.js';
@@ -44,6 +45,7 @@ export interface Runtime {
   sessions: SessionTokens;
   sealer: SecretSealer;
   loginState: LoginStateRepository;
+  revocations: SessionRevocations;
   spKeys: SpKeySource;
   oidcDiscovery: OidcDiscoveryCache;
   oidc: OidcRelyingParty;
@@ -62,7 +64,7 @@ export interface RuntimeOverrides {
   /** What OIDC discovery, JWKS, token and userinfo requests go through. */
   fetch?: typeof globalThis.fetch;
   /** Other repositories (the in-memory ones, for benchmarks): replaces the DynamoDB adapters. */
-  repositories?: { settings: SettingsRepository; users: UserRepository; audit: AuditRepository; loginState: LoginStateRepository };
+  repositories?: { settings: SettingsRepository; users: UserRepository; audit: AuditRepository; loginState: LoginStateRepository; revocations: SessionRevocations };
 }
 
 export function documentClient(config: Pick<Config, 'dynamodbEndpoint'>): DynamoDBDocumentClient {
@@ -129,6 +131,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     sessions: new SessionTokens({ keys: sessionKeys, clock, issuer: config.baseUrl, ttlSeconds: config.sessionTtlSeconds }),
     sealer: new CachingSealer(overrides.sealer ?? sealerFor(config.secretSealing, clock), clock),
     loginState: overrides.repositories?.loginState ?? new DynamoLoginStateRepository(store),
+    revocations: overrides.repositories?.revocations ?? new DynamoSessionRevocations(store),
     spKeys: overrides.spKeys ?? spKeySource(config.spKeys, clock),
     oidcDiscovery,
     oidc: new OidcRelyingParty({ fetch, clock, discovery: oidcDiscovery }),

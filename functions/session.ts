@@ -1,14 +1,17 @@
 /**
- * GET /health, GET /.well-known/jwks.json and GET /me: the small session routes.
+ * GET /health, GET /.well-known/jwks.json, GET /me, POST /logout and
+ * POST /me/sessions/revoke: the small session routes.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { AppError } from '../shared/errors.js';
-import { currentUser } from '../shared/sessions/current-user.js';
+import { currentSession, currentUser } from '../shared/sessions/current-user.js';
 import { clearedSessionCookie } from '../shared/sessions/session-tokens.js';
+import { endAllSessions, endSession } from '../shared/sessions/sign-out.js';
 import { toUserView } from '../shared/users/model.js';
+import { requireSameOriginForCookie, sessionCredential } from './http/credentials.js';
 import { errorResponder } from './http/middleware.js';
-import { json, noContent, sessionToken, type HttpEvent, type HttpResult } from './http/responses.js';
+import { json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
@@ -17,16 +20,24 @@ export function createSessionHandler(rt: Runtime) {
     .use(errorResponder({ logger: rt.logger }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .handler(async (event) => {
+      const credential = sessionCredential(event);
       switch (event.routeKey) {
         case 'GET /health':
           return json(200, { status: 'ok' });
         case 'GET /.well-known/jwks.json':
           return json(200, await rt.sessions.jwks(), { 'cache-control': 'public, max-age=300' });
         case 'POST /logout':
-          // Sessions are stateless tokens: signing out clears the cookie (API.md).
+          // The presented token is revoked, not only the cookie cleared (API.md "Session").
+          await endSession(rt, credential?.token);
           return noContent([clearedSessionCookie()]);
+        case 'POST /me/sessions/revoke': {
+          requireSameOriginForCookie(event, credential, rt.baseUrl);
+          const { user } = await currentSession(rt, credential?.token);
+          await endAllSessions(rt, user, { type: 'user', id: user.id });
+          return noContent([clearedSessionCookie()]);
+        }
         case 'GET /me': {
-          const user = await currentUser(rt, sessionToken(event));
+          const user = await currentUser(rt, credential?.token);
           return json(200, { ...toUserView(user), orgId: user.orgId });
         }
         default:

@@ -13,7 +13,7 @@ import { addRoleMapping, deleteRoleMapping, previewRoleMapping, replaceRoleMappi
 import { createGroup, createRole, deleteGroup, deleteRole, updateGroup, updateRole } from '../shared/settings/roles-groups.js';
 import { provisioningView, ssoView, updateProvisioningSettings, updateSsoSettings, type ChangeContext, type Versioned } from '../shared/settings/settings-service.js';
 import { toUserView } from '../shared/users/model.js';
-import { getUser, listUsers, patchUser, removeUser } from '../shared/users/user-admin.js';
+import { getUser, listUsers, patchUser, removeUser, revokeUserSessions } from '../shared/users/user-admin.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
 import { bearerToken, bodyText, json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
 import { openApiDocument } from './openapi.js';
@@ -86,6 +86,10 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   'PATCH /orgs/{orgId}/users/{userId}': async ({ rt, context, param, body }) => json(200, toUserView(await patchUser(rt, context, param('userId'), body()))),
   'DELETE /orgs/{orgId}/users/{userId}': async ({ rt, context, param }) => {
     await removeUser(rt, context, param('userId'));
+    return noContent();
+  },
+  'POST /orgs/{orgId}/users/{userId}/sessions/revoke': async ({ rt, context, param }) => {
+    await revokeUserSessions(rt, context, param('userId'));
     return noContent();
   },
   'GET /orgs/{orgId}/audit-events': async ({ rt, context, query }) => {

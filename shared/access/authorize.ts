@@ -5,9 +5,8 @@
  */
 import { AppError } from '../errors.js';
 import type { OrgSettings, Permission, Role } from '../settings/model.js';
-import type { SessionTokens } from '../sessions/session-tokens.js';
+import { currentSession, type SessionDeps } from '../sessions/current-user.js';
 import type { SettingsRepository } from '../settings/ports.js';
-import type { UserRepository } from '../users/ports.js';
 import type { User } from '../users/model.js';
 
 export interface Principal {
@@ -16,9 +15,7 @@ export interface Principal {
   permissions: ReadonlySet<Permission>;
 }
 
-export interface AuthorizeDeps {
-  sessions: SessionTokens;
-  users: UserRepository;
+export interface AuthorizeDeps extends SessionDeps {
   settingsRepository: SettingsRepository;
 }
 
@@ -37,9 +34,7 @@ const forbidden = () => new AppError('FORBIDDEN', 'You do not have permission to
  */
 export async function authorize(deps: AuthorizeDeps, token: string | undefined, orgId: string, required: readonly Permission[]): Promise<Principal> {
   if (!token) throw new AppError('UNAUTHENTICATED', 'Send a session token: Authorization: Bearer <token>.');
-  const claims = await deps.sessions.verify(token);
-  const user = await deps.users.findById(claims.org, claims.sub);
-  if (!user || user.status !== 'active') throw new AppError('UNAUTHENTICATED', 'Your session is no longer valid. Sign in again.');
+  const { user, claims } = await currentSession(deps, token);
   // Checked after authentication, before any read of `orgId`: another org looks the same whether it exists or not.
   if (claims.org !== orgId) throw forbidden();
   const settings = await deps.settingsRepository.load(orgId);

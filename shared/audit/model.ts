@@ -12,6 +12,7 @@ export type AuditEventType =
   | 'user.created'
   | 'user.updated'
   | 'user.deleted'
+  | 'user.sessions_revoked'
   | 'org.created'
   | 'settings.sso.updated'
   | 'settings.provisioning.updated'

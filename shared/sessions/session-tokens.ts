@@ -3,7 +3,7 @@
  * verifiable with the public JWKS. The `session` cookie carries the token itself.
  */
 import { errors as joseErrors, jwtVerify, SignJWT, type JWK } from 'jose';
-import type { Clock } from '../clock.js';
+import { randomToken, type Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { User } from '../users/model.js';
 import { deriveSigningKey, type SessionKeySource, type SigningKey } from './keys.js';
@@ -28,6 +28,8 @@ export interface SessionClaims {
   sub: string;
   org: string;
   email: string;
+  /** This token's own id: what `POST /logout` revokes. */
+  jti: string;
   iat: number;
   exp: number;
 }
@@ -66,6 +68,7 @@ export class SessionTokens {
     return new SignJWT({ org: user.orgId, email: user.email })
       .setProtectedHeader({ alg: 'EdDSA', kid: current.kid, typ: 'JWT' })
       .setSubject(user.id)
+      .setJti(randomToken(16))
       .setIssuer(this.options.issuer)
       .setAudience(AUDIENCE)
       .setIssuedAt(iat)
@@ -97,11 +100,11 @@ export class SessionTokens {
           algorithms: ['EdDSA'],
           issuer: this.options.issuer,
           audience: AUDIENCE,
-          requiredClaims: ['sub', 'org', 'email', 'iat', 'exp'],
+          requiredClaims: ['sub', 'org', 'email', 'jti', 'iat', 'exp'],
           currentDate: this.options.clock.now(),
         },
       );
-      if (typeof payload.org !== 'string' || typeof payload.email !== 'string') throw new Error('malformed claims');
+      if (typeof payload.org !== 'string' || typeof payload.email !== 'string' || typeof payload.jti !== 'string') throw new Error('malformed claims');
       return payload as unknown as SessionClaims;
     } catch (cause) {
       throw new AppError('UNAUTHENTICATED', 'Your session is missing, invalid or expired. Sign in again.', { cause });

@@ -33,6 +33,7 @@ import type { User } from '../users/model.js';
 import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
 import type { AuditRepository } from '../audit/ports.js';
 import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
+import type { SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
 import { MAPPINGS_BY_IDP_INDEX, tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
@@ -571,5 +572,24 @@ export class DynamoLoginStateRepository implements LoginStateRepository {
       new DeleteCommand({ TableName: this.options.tables.loginState, Key: { pk: tableKey.pendingLogin(ref) }, ReturnValues: 'ALL_OLD' }),
     );
     return fromPendingItem(Attributes, this.options.clock.now());
+  }
+}
+
+/** Signed-out session tokens in the login-state table, each until its `exp`. */
+export class DynamoSessionRevocations implements SessionRevocations {
+  constructor(private readonly options: DynamoStoreOptions) {}
+
+  async revoke(jti: string, expiresAt: Date): Promise<void> {
+    await this.options.client.send(
+      new PutCommand({ TableName: this.options.tables.loginState, Item: { pk: tableKey.revokedSession(jti), [TTL_ATTRIBUTE]: epochSeconds(expiresAt) } }),
+    );
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tables.loginState, Key: { pk: tableKey.revokedSession(jti) }, ConsistentRead: true }),
+    );
+    // An expired marker outlived a token that no longer verifies anyway.
+    return typeof Item?.[TTL_ATTRIBUTE] === 'number' && Item[TTL_ATTRIBUTE] >= epochSeconds(this.options.clock.now());
   }
 }

@@ -11,6 +11,7 @@ import type { User } from '../users/model.js';
 import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
 import type { AuditRepository } from '../audit/ports.js';
 import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
+import type { SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
 
@@ -32,6 +33,8 @@ export class MemoryStore {
   readonly audit: AuditEvent[] = [];
   readonly replay = new Map<string, Date>();
   readonly pending = new Map<string, PendingLogin>();
+  /** Revoked session token ids, each until the token's expiry. */
+  readonly revoked = new Map<string, Date>();
   constructor(readonly clock: Clock) {}
 }
 
@@ -210,6 +213,19 @@ export class MemoryLoginStateRepository implements LoginStateRepository {
   }
 }
 
+export class MemorySessionRevocations implements SessionRevocations {
+  constructor(private readonly store: MemoryStore) {}
+
+  async revoke(jti: string, expiresAt: Date): Promise<void> {
+    this.store.revoked.set(jti, expiresAt);
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    const expiresAt = this.store.revoked.get(jti);
+    return expiresAt !== undefined && expiresAt.getTime() >= this.store.clock.now().getTime();
+  }
+}
+
 /** The repositories over one fresh in-memory store. */
 export function createMemoryRepositories(clock: Clock) {
   const store = new MemoryStore(clock);
@@ -219,5 +235,6 @@ export function createMemoryRepositories(clock: Clock) {
     users: new MemoryUserRepository(store),
     audit: new MemoryAuditRepository(store),
     loginState: new MemoryLoginStateRepository(store),
+    revocations: new MemorySessionRevocations(store),
   };
 }

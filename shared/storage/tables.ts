@@ -83,7 +83,7 @@ export const auditTable: TableDefinition = {
 /**
  * login-state: single-use records, all with a TTL: `pk = REPLAY#{orgId}#{assertionId}`
  * (consumed assertion ids), `AUTHN#{orgId}#{requestId}` (pending AuthnRequests),
- * `OIDC#{state}` (state, nonce, PKCE verifier).
+ * `OIDC#{state}` (state, nonce, PKCE verifier), `REVOKED#{jti}` (signed-out session tokens).
  */
 export const loginStateTable: TableDefinition = {
   id: 'LoginState',
@@ -120,6 +120,8 @@ export const tableKey = {
    * request id is never found. An OIDC state (256 random bits) is keyed by itself alone, so
    * one presented at the wrong org is found, refused by the caller and spent.
    */
+  /** A signed-out session token, by its `jti`, until the token's `exp`. */
+  revokedSession: (jti: string) => `REVOKED#${jti}`,
   pendingLogin: (ref: { orgId: string; protocol: 'saml' | 'oidc'; id: string }) =>
     ref.protocol === 'saml' ? `AUTHN#${ref.orgId}#${ref.id}` : `OIDC#${ref.id}`,
 } as const;

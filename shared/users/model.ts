@@ -30,6 +30,11 @@ export interface User {
   createdAt: string;
   updatedAt: string;
   lastLoginAt?: string;
+  /**
+   * "Sign out everywhere": every session token issued at or before this second
+   * (ISO-8601) is refused. Absent until someone signs the user out everywhere.
+   */
+  sessionsValidAfter?: string;
 }
 
 /**

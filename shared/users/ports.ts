@@ -43,7 +43,7 @@ export class CommitConflict extends Error {
 
 /** Fields an admin may change on a user. */
 export interface UserChange {
-  set: Partial<Pick<User, 'firstName' | 'lastName' | 'status' | 'assignments' | 'updatedAt'>>;
+  set: Partial<Pick<User, 'firstName' | 'lastName' | 'status' | 'assignments' | 'updatedAt' | 'sessionsValidAfter'>>;
   remove: ('firstName' | 'lastName' | 'idpSubject')[];
 }
 

@@ -7,6 +7,7 @@ import type { AuditEvent } from '../audit/model.js';
 import type { Clock, IdGenerator } from '../clock.js';
 import { AppError } from '../errors.js';
 import { assertActorHolds, currentSettings, permissionsOfRoles, type ChangeContext } from '../settings/settings-service.js';
+import { endAllSessions } from '../sessions/sign-out.js';
 import { parseInput } from '../settings/validation.js';
 import type { Page } from '../paging.js';
 import type { SettingsRepository } from '../settings/ports.js';
@@ -105,4 +106,15 @@ export async function removeUser(deps: UserAdminDeps, context: ChangeContext, us
   const settings = await currentSettings(deps, context);
   assertActorHolds(context, permissionsOfRoles(settings.roles, user.assignments.map((a) => a.roleId)), 'remove this user');
   await deps.users.remove(user, [event(deps, context, 'user.deleted', user, { email: user.email, provisionedBy: user.provisionedBy })]);
+}
+
+/**
+ * Signs a user out everywhere: every session issued until now is refused from now on.
+ * @throws AppError `NOT_FOUND`, `FORBIDDEN` (the user holds more than the actor)
+ */
+export async function revokeUserSessions(deps: UserAdminDeps, context: ChangeContext, userId: string): Promise<void> {
+  const user = await getUser(deps, context.orgId, userId);
+  const settings = await currentSettings(deps, context);
+  assertActorHolds(context, permissionsOfRoles(settings.roles, user.assignments.map((a) => a.roleId)), 'sign this user out');
+  await endAllSessions(deps, user, context.actor);
 }

@@ -148,6 +148,7 @@ const CALLS: Record<string, () => Promise<Call>> = {
   'GET /orgs/{orgId}/users/{userId}': async () => ({ params: { userId: (await createUser([])).id }, success: 200 }),
   'PATCH /orgs/{orgId}/users/{userId}': async () => ({ params: { userId: (await createUser([])).id }, body: { firstName: 'Grace' }, success: 200 }),
   'DELETE /orgs/{orgId}/users/{userId}': async () => ({ params: { userId: (await createUser([])).id }, success: 204 }),
+  'POST /orgs/{orgId}/users/{userId}/sessions/revoke': async () => ({ params: { userId: (await createUser([])).id }, success: 204 }),
   'GET /orgs/{orgId}/audit-events': async () => ({ params: {}, success: 200 }),
 };
 
@@ -206,6 +207,7 @@ const API_PERMISSIONS: Record<string, Permission[]> = {
   'GET /orgs/{orgId}/users/{userId}': ['users:view'],
   'PATCH /orgs/{orgId}/users/{userId}': ['users:edit'],
   'DELETE /orgs/{orgId}/users/{userId}': ['users:edit'],
+  'POST /orgs/{orgId}/users/{userId}/sessions/revoke': ['users:edit'],
   'GET /orgs/{orgId}/audit-events': ['audit:view'],
 };
 

@@ -46,6 +46,16 @@ describe('SessionTokens', () => {
     expect(DEFAULT_SESSION_TTL_SECONDS).toBe(8 * 3600);
   });
 
+  it('gives every token its own jti, which logout revokes', async () => {
+    const { sessions } = tokens();
+
+    const [first, second] = [decodeJwt(await sessions.issue(USER)), decodeJwt(await sessions.issue(USER))];
+
+    expect(first.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(second.jti).not.toBe(first.jti);
+    expect((await sessions.verify(await sessions.issue(USER))).jti).toEqual(expect.any(String));
+  });
+
   it('honours a lifetime given at issue time', async () => {
     const { sessions } = tokens();
 
