@@ -11,7 +11,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../shared/clock.js';
-import { readConfig, type Config } from '../shared/config.js';
+import { DEFAULT_DYNAMODB_LIMITS, readConfig, type Config } from '../shared/config.js';
 import { CachingSealer } from '../shared/secrets/caching-sealer.js';
 import { KmsSealer } from '../shared/secrets/kms-sealer.js';
 import { LocalSealer } from '../shared/secrets/local-sealer.js';
@@ -24,6 +24,7 @@ import { OidcDiscoveryCache } from '../shared/oidc/discovery.js';
 import { OidcRelyingParty } from '../shared/oidc/relying-party.js';
 import { FileSpKeySource, SecretsManagerSpKeySource, staticSpKeySource, type SpKeySource } from '../shared/saml/sp-keys.js';
 import { DynamoAuditRepository, DynamoLoginStateRepository, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
+import { answerFaultsAsUnavailable } from '../shared/storage/faults.js';
 import type { AuditRepository, LoginStateRepository, SettingsRepository, UserRepository } from '../shared/storage/ports.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './observability.js';
 import type { FunctionDefinition } from './routes.js';
@@ -62,11 +63,32 @@ export interface RuntimeOverrides {
   repositories?: { settings: SettingsRepository; users: UserRepository; audit: AuditRepository; loginState: LoginStateRepository };
 }
 
-export function documentClient(config: Pick<Config, 'dynamodbEndpoint'>): DynamoDBDocumentClient {
+/**
+ * The one DynamoDB client factory (functions, the CLI, the local stack and the tests).
+ * Every call is bounded by `config.dynamodbLimits`: without them a DynamoDB that accepts
+ * connections and never answers holds a call for the SDK's 5-minute socket default.
+ * Faults left after the SDK's retries are answered as `503 SERVICE_UNAVAILABLE`
+ * (shared/storage/faults.ts).
+ */
+export function documentClient(config: Pick<Config, 'dynamodbEndpoint' | 'dynamodbLimits'>): DynamoDBDocumentClient {
   const local = config.dynamodbEndpoint
     ? { endpoint: config.dynamodbEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
     : {};
-  return DynamoDBDocumentClient.from(new DynamoDBClient(local), { marshallOptions: { removeUndefinedValues: true } });
+  const limits = config.dynamodbLimits ?? DEFAULT_DYNAMODB_LIMITS;
+  const client = new DynamoDBClient({
+    ...local,
+    maxAttempts: limits.maxAttempts,
+    requestHandler: {
+      connectionTimeout: limits.connectTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Without it the SDK only logs a warning when `requestTimeout` passes, and waits on.
+      throwOnRequestTimeout: true,
+      // Also bounds a response that stops half-way.
+      socketTimeout: limits.requestTimeoutMs,
+    },
+  });
+  answerFaultsAsUnavailable(client);
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 function keySource(keys: Config['sessionKeys']): SessionKeySource {

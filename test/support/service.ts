@@ -20,7 +20,7 @@ import { createOrg } from '../../shared/settings/orgs.js';
 import { addRoleMapping } from '../../shared/settings/role-mappings.js';
 import { updateProvisioningSettings, updateSsoSettings } from '../../shared/settings/settings-service.js';
 import { orgUrls, type OrgUrls } from '../../shared/settings/urls.js';
-import { useTestTables, type TestTables } from './dynamodb.js';
+import { useTestTables, type TestTables, type TestTablesOptions } from './dynamodb.js';
 
 export interface TestService {
   baseUrl: string;
@@ -39,10 +39,12 @@ export interface TestServiceOptions {
   fetch?: typeof globalThis.fetch;
   /** Metrics to emit to (disabled in tests unless a test turns them on). */
   metrics?: Metrics;
+  /** Another DynamoDB than the run's shared one, or other client bounds. */
+  dynamodb?: TestTablesOptions;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
-  const db = await useTestTables();
+  const db = await useTestTables(options.dynamodb);
   const clock = fixedClock(new Date());
   const handlers: Record<string, HttpLambdaHandler> = {};
   const server = createLocalServer({ routes: ROUTES, handlers });
