@@ -46,7 +46,7 @@ function discoverBody(event: HttpEvent): unknown {
 
 export function createLoginHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()
-    .use(errorResponder({ logger: rt.logger, browserPages: true }))
+    .use(errorResponder({ logger: rt.logger, metrics: rt.metrics, browserPages: true }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .use(bodyLimit())
     .handler(async (event) => {

@@ -20,7 +20,21 @@ export const METRIC = {
   /** Every refused login; also emitted per error code with a `code` dimension. */
   loginFailed: 'LoginFailed',
   usersCreated: 'UsersCreated',
+  /** Every request answered `503 SERVICE_UNAVAILABLE` (DynamoDB throttled, slow or gone); also per `fault` dimension. */
+  serviceUnavailable: 'ServiceUnavailable',
 } as const;
+
+/**
+ * Counts a request answered `503 SERVICE_UNAVAILABLE`, in total and by the kind of
+ * fault. Published at once (single metrics): the error responder runs after the
+ * Powertools middleware has flushed, and not every function has that middleware.
+ */
+export function countServiceUnavailable(metrics: Metrics, fault: string): void {
+  metrics.singleMetric().addMetric(METRIC.serviceUnavailable, MetricUnit.Count, 1);
+  const perFault = metrics.singleMetric();
+  perFault.addDimension('fault', fault);
+  perFault.addMetric(METRIC.serviceUnavailable, MetricUnit.Count, 1);
+}
 
 /**
  * Counts logins: succeeded after the handler, failed (in total, and per code with a

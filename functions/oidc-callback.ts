@@ -16,7 +16,7 @@ import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
 export function createOidcCallbackHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()
-    .use(errorResponder({ logger: rt.logger, browserPages: true }))
+    .use(errorResponder({ logger: rt.logger, metrics: rt.metrics, browserPages: true }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .use(logMetrics(rt.metrics))
     .use(loginMetrics(rt.metrics))

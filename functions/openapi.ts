@@ -144,6 +144,9 @@ const DOCS: Record<string, RouteDoc> = {
   'GET /orgs/{orgId}/audit-events': { summary: 'Audit events, newest first', query: auditQuerySchema, success: [200, page(auditEventSchema)] },
 };
 
+/** The routes that read or write no DynamoDB table, so never answer `503 SERVICE_UNAVAILABLE`. */
+const WITHOUT_STORAGE = new Set(['GET /health', 'GET /.well-known/jwks.json', 'GET /login', 'GET /openapi.json']);
+
 /** Route keys of ROUTES without documentation, or documentation without a route: empty when they agree. */
 export const undocumentedRoutes = (): string[] => [
   ...ROUTES.map(routeKey).filter((key) => !DOCS[key]),
@@ -159,6 +162,11 @@ function operation(route: RouteDefinition, doc: RouteDoc) {
   const force = /role-mappings|roles\/\{roleId\}/.test(route.path) && route.method !== 'GET' && route.method !== 'POST' ? [{ name: 'force', in: 'query', required: false, schema: { type: 'string', enum: ['true'] } }] : [];
   const [status, body] = doc.success;
   const errorResponse = { description: 'Error (API.md "Errors")', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } }, ...(doc.login ? { 'text/html': { schema: { type: 'string' } } } : {}) } };
+  const unavailable = {
+    description: 'SERVICE_UNAVAILABLE: DynamoDB is throttled, slow or down. Try again after Retry-After seconds.',
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } } },
+    content: errorResponse.content,
+  };
   return {
     summary: doc.summary,
     ...(route.permissions ? { security: [{ bearer: [] }], 'x-permissions': route.permissions } : {}),
@@ -179,6 +187,7 @@ function operation(route: RouteDefinition, doc: RouteDoc) {
         description: status === 302 ? 'Signed in: redirect with the session cookie' : 'Success',
         ...(typeof body === 'string' ? { content: { [body]: { schema: { type: 'string' } } } } : body ? { content: { 'application/json': { schema: jsonSchema(body) } } } : {}),
       },
+      ...(WITHOUT_STORAGE.has(routeKey(route)) ? {} : { 503: unavailable }),
       default: errorResponse,
     },
   };

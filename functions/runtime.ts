@@ -11,7 +11,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomIds, systemClock, type Clock, type IdGenerator } from '../shared/clock.js';
-import { readConfig, type Config } from '../shared/config.js';
+import { DEFAULT_DYNAMODB_LIMITS, readConfig, type Config } from '../shared/config.js';
 import { CachingSealer } from '../shared/secrets/caching-sealer.js';
 import { KmsSealer } from '../shared/secrets/kms-sealer.js';
 import { LocalSealer } from '../shared/secrets/local-sealer.js';
@@ -29,6 +29,7 @@ import type { LoginStateRepository } from '../shared/login/ports.js';
 import type { SessionRevocations } from '../shared/sessions/ports.js';
 import type { SettingsRepository } from '../shared/settings/ports.js';
 import type { UserRepository } from '../shared/users/ports.js';
+import { answerFaultsAsUnavailable } from '../shared/storage/faults.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './observability.js';
 import type { FunctionDefinition } from './routes.js';
 
@@ -67,11 +68,32 @@ export interface RuntimeOverrides {
   repositories?: { settings: SettingsRepository; users: UserRepository; audit: AuditRepository; loginState: LoginStateRepository; revocations: SessionRevocations };
 }
 
-export function documentClient(config: Pick<Config, 'dynamodbEndpoint'>): DynamoDBDocumentClient {
+/**
+ * The one DynamoDB client factory (functions, the CLI, the local stack and the tests).
+ * Every call is bounded by `config.dynamodbLimits`: without them a DynamoDB that accepts
+ * connections and never answers holds a call for the SDK's 5-minute socket default.
+ * Faults left after the SDK's retries are answered as `503 SERVICE_UNAVAILABLE`
+ * (shared/storage/faults.ts).
+ */
+export function documentClient(config: Pick<Config, 'dynamodbEndpoint' | 'dynamodbLimits'>): DynamoDBDocumentClient {
   const local = config.dynamodbEndpoint
     ? { endpoint: config.dynamodbEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
     : {};
-  return DynamoDBDocumentClient.from(new DynamoDBClient(local), { marshallOptions: { removeUndefinedValues: true } });
+  const limits = config.dynamodbLimits ?? DEFAULT_DYNAMODB_LIMITS;
+  const client = new DynamoDBClient({
+    ...local,
+    maxAttempts: limits.maxAttempts,
+    requestHandler: {
+      connectionTimeout: limits.connectTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Without it the SDK only logs a warning when `requestTimeout` passes, and waits on.
+      throwOnRequestTimeout: true,
+      // Also bounds a response that stops half-way.
+      socketTimeout: limits.requestTimeoutMs,
+    },
+  });
+  answerFaultsAsUnavailable(client);
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 function keySource(keys: Config['sessionKeys']): SessionKeySource {

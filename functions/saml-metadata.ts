@@ -12,7 +12,7 @@ import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
 export function createSamlMetadataHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()
-    .use(errorResponder({ logger: rt.logger }))
+    .use(errorResponder({ logger: rt.logger, metrics: rt.metrics }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .handler(async (event) => {
       const orgId = event.pathParameters?.orgId ?? '';

@@ -17,7 +17,7 @@ import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
 export function createSessionHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()
-    .use(errorResponder({ logger: rt.logger }))
+    .use(errorResponder({ logger: rt.logger, metrics: rt.metrics }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .handler(async (event) => {
       const credential = sessionCredential(event);

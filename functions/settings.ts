@@ -108,7 +108,7 @@ export const unimplementedRoutes = (): string[] => [
 
 export function createSettingsHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()
-    .use(errorResponder({ logger: rt.logger }))
+    .use(errorResponder({ logger: rt.logger, metrics: rt.metrics }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .use(bodyLimit())
     .handler(async (event) => {

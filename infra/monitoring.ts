@@ -14,6 +14,10 @@
  * - Failed logins: `LoginFailed` (namespace `METRICS_NAMESPACE`, the `service` dimension
  *   Powertools adds) above the `failedLoginAlarmThreshold` per 5 minutes: an IdP
  *   misconfiguration, an expired certificate or an attack.
+ * - Service unavailable: any request answered `503 SERVICE_UNAVAILABLE` (`ServiceUnavailable`):
+ *   DynamoDB throttled, timed out or could not be reached even after the SDK's retries.
+ *   Client-side timeouts and refused connections appear in no DynamoDB metric: this is
+ *   the alarm that sees them.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -133,6 +137,20 @@ export class Monitoring extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       });
     }
+
+    alarm('ServiceUnavailable', 'service-unavailable', {
+      alarmDescription:
+        'Requests were answered 503 SERVICE_UNAVAILABLE: DynamoDB throttled, timed out or could not be reached even after the SDK retries. The ServiceUnavailable metric by fault, and the functions\' warnings "a dependency is unavailable" with the error, say which.',
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.serviceUnavailable,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: cloudwatch.Stats.SUM,
+        period: PERIOD,
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
 
     alarm('FailedLoginSpike', 'failed-login-spike', {
       alarmDescription: `More than ${config.failedLoginAlarmThreshold} failed logins in 5 minutes. The LoginFailed metric by code, and the audit events, say which org and why.`,

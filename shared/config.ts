@@ -13,6 +13,8 @@ export interface Config {
   tables: TableNames;
   /** A DynamoDB endpoint other than AWS's (DynamoDB Local). */
   dynamodbEndpoint?: string;
+  /** How long one DynamoDB call may take; {@link DEFAULT_DYNAMODB_LIMITS} when absent. */
+  dynamodbLimits?: DynamoDbLimits;
   /** Where the session signing secret lives: Secrets Manager in AWS, a file locally. */
   sessionKeys: { kind: 'secretsManager'; secretId: string } | { kind: 'file'; path: string } | { kind: 'none' };
   sessionTtlSeconds: number;
@@ -28,6 +30,40 @@ export interface Config {
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * The bounds of every DynamoDB call (the one client factory, `documentClient` in
+ * functions/runtime.ts), so a DynamoDB that is slow or gone costs a request a few
+ * seconds and a clear `503`, never the function's whole timeout.
+ */
+export interface DynamoDbLimits {
+  /** Time to open a connection, in ms (`DYNAMODB_CONNECT_TIMEOUT_MS`). */
+  connectTimeoutMs: number;
+  /** Time one attempt may wait for DynamoDB's answer, or sit idle while reading it, in ms (`DYNAMODB_REQUEST_TIMEOUT_MS`). */
+  requestTimeoutMs: number;
+  /** Attempts per call, the first included (`DYNAMODB_MAX_ATTEMPTS`): the SDK retries throttles, timeouts and 5xx with backoff. */
+  maxAttempts: number;
+}
+
+/**
+ * DynamoDB answers in milliseconds: a second per attempt is generous, and three attempts
+ * end a call to a DynamoDB that does not answer in about 3 s (6 s at most, with the SDK's
+ * throttling backoff), inside the functions' 10 s timeout and API Gateway's 30 s.
+ */
+export const DEFAULT_DYNAMODB_LIMITS: DynamoDbLimits = { connectTimeoutMs: 1_000, requestTimeoutMs: 1_000, maxAttempts: 3 };
+
+/** The SDK's first backoff after a throttle (doubling on each retry); transient errors back off far less. */
+const SDK_THROTTLING_BACKOFF_MS = 1_000;
+
+/** The longest one call may take under `limits`: every attempt timing out, and the longest backoff between them. */
+export function worstCaseCallMs(limits: DynamoDbLimits): number {
+  let backoff = 0;
+  for (let retry = 0; retry < limits.maxAttempts - 1; retry += 1) backoff += SDK_THROTTLING_BACKOFF_MS * 2 ** retry;
+  return limits.maxAttempts * Math.max(limits.connectTimeoutMs, limits.requestTimeoutMs) + backoff;
+}
+
+/** One call may take at most this long, so a request that makes a few calls still answers before the function times out. */
+export const MAX_DYNAMODB_CALL_MS = 10_000;
 
 /** The environment variables besides the tables' (whose names are in shared/storage/tables.ts). CDK sets them; the CLI passes them on. */
 export const ENV_VARS = {
@@ -50,6 +86,29 @@ function required(env: Env, name: string): string {
   const value = env[name];
   if (!value) throw new ConfigError(`environment variable ${name} is not set`);
   return value;
+}
+
+function wholeNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not ${raw}`);
+  return value;
+}
+
+function dynamodbLimits(env: Env): DynamoDbLimits {
+  const limits = {
+    connectTimeoutMs: wholeNumber(env, 'DYNAMODB_CONNECT_TIMEOUT_MS', DEFAULT_DYNAMODB_LIMITS.connectTimeoutMs, 50, MAX_DYNAMODB_CALL_MS),
+    requestTimeoutMs: wholeNumber(env, 'DYNAMODB_REQUEST_TIMEOUT_MS', DEFAULT_DYNAMODB_LIMITS.requestTimeoutMs, 50, MAX_DYNAMODB_CALL_MS),
+    maxAttempts: wholeNumber(env, 'DYNAMODB_MAX_ATTEMPTS', DEFAULT_DYNAMODB_LIMITS.maxAttempts, 1, 10),
+  };
+  const worst = worstCaseCallMs(limits);
+  if (worst > MAX_DYNAMODB_CALL_MS) {
+    throw new ConfigError(
+      `DYNAMODB_MAX_ATTEMPTS × DYNAMODB_REQUEST_TIMEOUT_MS (with the SDK's backoff) lets one DynamoDB call take ${worst} ms: keep it within ${MAX_DYNAMODB_CALL_MS} ms`,
+    );
+  }
+  return limits;
 }
 
 /** What one function needs from the environment (functions/routes.ts says it per function). */
@@ -93,6 +152,7 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
     tables,
     settingsCacheSeconds,
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    dynamodbLimits: dynamodbLimits(env),
     sessionKeys: secretId ? { kind: 'secretsManager', secretId } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
     sessionTtlSeconds: ttl,
     spKeys: env.SP_KEY_SECRET_ARN

@@ -47,6 +47,8 @@ export const ERROR_STATUS = {
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   INTERNAL: 500,
+  /** A dependency (DynamoDB) is throttled, slow or down: try again after `retryAfterSeconds`. */
+  SERVICE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -61,8 +63,10 @@ export interface ErrorDetails {
 export interface AppErrorOptions {
   details?: ErrorDetails;
   cause?: unknown;
-  /** Whether `message` may be shown to the caller. Defaults to true for every non-500 code. */
+  /** Whether `message` may be shown to the caller. Defaults to true for every status below 500. */
   expose?: boolean;
+  /** When a retry may succeed, in seconds: sent as `Retry-After` (with `SERVICE_UNAVAILABLE`). */
+  retryAfterSeconds?: number;
 }
 
 export class AppError extends Error {
@@ -70,6 +74,7 @@ export class AppError extends Error {
   readonly status: number;
   readonly expose: boolean;
   readonly details: ErrorDetails;
+  readonly retryAfterSeconds?: number;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -78,6 +83,7 @@ export class AppError extends Error {
     this.status = ERROR_STATUS[code];
     this.expose = options.expose ?? this.status < 500;
     this.details = options.details ?? {};
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

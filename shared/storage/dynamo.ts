@@ -2,6 +2,7 @@
  * DynamoDB adapters for the storage ports. They take an injected document client and
  * the physical table names; they read no environment and create no tables.
  */
+import { randomUUID } from 'node:crypto';
 import {
   TransactionCanceledException,
   type CancellationReason,
@@ -81,6 +82,14 @@ function fromUserItem(item: Record<string, unknown>): User {
   const { pk: _pk, sk: _sk, ...user } = item;
   return user as unknown as User;
 }
+
+/**
+ * The idempotency token of one logical write, made once per call (a UUID: 36 characters,
+ * DynamoDB's limit). The SDK sends every retry of the call with it, so a transaction whose
+ * answer was lost after it landed (a timeout) is applied once: DynamoDB answers a repeat
+ * within 10 minutes without writing again.
+ */
+const requestToken = (): string => randomUUID();
 
 function reasonCodes(error: unknown): (string | undefined)[] | undefined {
   if (error instanceof TransactionCanceledException) {
@@ -198,7 +207,7 @@ export class DynamoUserRepository implements UserRepository {
       });
     }
     try {
-      await this.options.client.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.options.client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: requestToken() }));
     } catch (error) {
       const codes = reasonCodes(error);
       if (!codes) throw error;
@@ -231,6 +240,7 @@ export class DynamoUserRepository implements UserRepository {
     try {
       await this.options.client.send(
         new TransactWriteCommand({
+          ClientRequestToken: requestToken(),
           TransactItems: [
             {
               Update: {
@@ -261,6 +271,7 @@ export class DynamoUserRepository implements UserRepository {
     try {
       await this.options.client.send(
         new TransactWriteCommand({
+          ClientRequestToken: requestToken(),
           TransactItems: [
             {
               Delete: {
@@ -425,7 +436,7 @@ export class DynamoSettingsRepository implements SettingsRepository {
       ...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })),
     ];
     try {
-      await this.options.client.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.options.client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: requestToken() }));
     } catch (error) {
       if (reasonCodes(error)?.[0] === 'ConditionalCheckFailed') {
         throw new AppError('CONFLICT', `org ${input.org.id} already exists`, { cause: error });
@@ -490,7 +501,7 @@ export class DynamoSettingsRepository implements SettingsRepository {
     }
     items.push(...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })));
     try {
-      await this.options.client.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.options.client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: requestToken() }));
     } catch (error) {
       const codes = reasonCodes(error);
       if (!codes) throw error;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/observability.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/observability.js';
 import { FUNCTIONS, ROUTES, type FunctionDefinition } from '../../functions/routes.js';
 import { TABLES, type TableDefinition } from '../../shared/storage/tables.js';
 import { ACCESS_LOG_FIELDS } from '../../infra/api-stack.js';
@@ -393,8 +393,8 @@ describe('alarms', () => {
   const metricNames = (alarm: Json): string[] =>
     alarm.Properties.MetricName ? [alarm.Properties.MetricName] : (alarm.Properties.Metrics as Json[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric.MetricName);
 
-  it('creates exactly the 5xx, per-function, per-table and failed-login alarms', () => {
-    api.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * FUNCTION_DEFINITIONS.length + 2 * TABLES.length + 1);
+  it('creates exactly the 5xx, per-function, per-table, service-unavailable and failed-login alarms', () => {
+    api.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * FUNCTION_DEFINITIONS.length + 2 * TABLES.length + 1 + 1);
   });
 
   it('sends every alarm and its recovery to the alarm topic, which enforces TLS', () => {
@@ -451,6 +451,20 @@ describe('alarms', () => {
       expect(matching[0]!.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     },
   );
+
+  it('alarms on any request answered 503 SERVICE_UNAVAILABLE, on the service dimension Powertools adds', () => {
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'sso-jit-dev-service-unavailable',
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.serviceUnavailable,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
 
   it('alarms on more than 100 failed logins in 5 minutes by default, on the service dimension Powertools adds', () => {
     const failedLogins = {

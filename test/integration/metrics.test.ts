@@ -6,7 +6,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildSignedLoginResponse } from '../../local/saml-idp.js';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/observability.js';
-import { createSamlOrg, postAcs, startTestService, type SamlOrg, type TestService } from '../support/service.js';
+import { injectFaults } from '../support/faults.js';
+import { createSamlOrg, postAcs, startTestService, tokenFor, type SamlOrg, type TestService } from '../support/service.js';
 
 let service: TestService;
 let org: SamlOrg;
@@ -24,7 +25,7 @@ afterAll(async () => {
 afterEach(() => vi.restoreAllMocks());
 
 /** Captures the EMF lines written during `act`. */
-async function metricsDuring(act: () => Promise<unknown>): Promise<{ metrics: string[]; dimensions: Record<string, string>[] }> {
+async function metricsDuring(act: () => Promise<unknown>): Promise<{ metrics: string[]; dimensions: Record<string, string>[]; faults: string[] }> {
   emitted = [];
   const write = process.stdout.write.bind(process.stdout);
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -39,8 +40,26 @@ async function metricsDuring(act: () => Promise<unknown>): Promise<{ metrics: st
   return {
     metrics: documents.flatMap((document) => document._aws.CloudWatchMetrics[0]!.Metrics.map((metric) => metric.Name)),
     dimensions: documents.filter((document) => 'code' in document).map((document) => ({ code: String(document.code) })),
+    faults: documents.filter((document) => 'fault' in document).map((document) => String(document.fault)),
   };
 }
+
+describe('fault metrics', () => {
+  it('counts a request answered 503 SERVICE_UNAVAILABLE, in total and by the kind of fault', async () => {
+    const token = await tokenFor(service, org.orgId, org.adminEmail);
+    const faults = await injectFaults(service.db.client);
+    faults.inject({ kind: 'throttle' });
+
+    try {
+      const { metrics, faults: kinds } = await metricsDuring(async () => expect((await fetch(`${service.baseUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(503));
+
+      expect(metrics).toEqual([METRIC.serviceUnavailable, METRIC.serviceUnavailable]);
+      expect(kinds).toEqual(['throttled']);
+    } finally {
+      await faults.close();
+    }
+  });
+});
 
 describe('login metrics', () => {
   it('counts a successful first login and the user it created', async () => {

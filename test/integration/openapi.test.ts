@@ -21,7 +21,7 @@ interface Operation {
   'x-permissions'?: string[];
   parameters?: { name: string; in: string; required?: boolean }[];
   requestBody?: { required?: boolean; content: Record<string, { schema: Record<string, any> }> };
-  responses: Record<string, { content?: Record<string, { schema: Record<string, any> }> }>;
+  responses: Record<string, { content?: Record<string, { schema: Record<string, any> }>; headers?: Record<string, { schema: Record<string, any> }> }>;
 }
 
 interface OpenApiDocument {
@@ -141,7 +141,7 @@ describe('the admin operations in the document', () => {
   ])('%s %s documents its %s success and the error body of API.md', (method, path, success) => {
     const { responses } = operationOf(method, path);
 
-    expect(Object.keys(responses).sort()).toEqual([success, 'default']);
+    expect(Object.keys(responses).sort()).toEqual([success, '503', 'default']);
     expect(responses.default?.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Error' });
   });
 
@@ -161,6 +161,39 @@ describe('the admin operations in the document', () => {
     const query = (operationOf('GET', path).parameters ?? []).filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name);
 
     expect(query.sort()).toEqual([...names].sort());
+  });
+});
+
+describe('DynamoDB faults in the document', () => {
+  const WITHOUT_STORAGE = ['GET /health', 'GET /.well-known/jwks.json', 'GET /login', 'GET /openapi.json'];
+
+  it('lists SERVICE_UNAVAILABLE among the error codes', () => {
+    expect(document.components.schemas.Error.properties.error.properties.code.enum).toContain('SERVICE_UNAVAILABLE');
+  });
+
+  it('documents a 503 with a Retry-After header and the error body on every route that reads or writes DynamoDB', () => {
+    const undocumented = ROUTES.map(routeKey)
+      .filter((key) => !WITHOUT_STORAGE.includes(key))
+      .filter((key) => {
+        const [method, path] = key.split(' ') as [string, string];
+        const unavailable = operationOf(method, path).responses['503'];
+        return unavailable?.headers?.['Retry-After']?.schema.type !== 'integer' || unavailable.content?.['application/json']?.schema.$ref !== '#/components/schemas/Error';
+      });
+
+    expect(undocumented).toEqual([]);
+  });
+
+  it('documents the 503 of a browser login route as an HTML page too', () => {
+    expect(operationOf('POST', '/sso/{orgId}/saml/acs').responses['503']?.content?.['text/html']).toBeDefined();
+  });
+
+  it('documents no 503 on the routes that touch no table', () => {
+    const with503 = WITHOUT_STORAGE.filter((key) => {
+      const [method, path] = key.split(' ') as [string, string];
+      return operationOf(method, path).responses['503'] !== undefined;
+    });
+
+    expect(with503).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { createDynamoClient, createTables } from '../../local/dynamodb.js';
+import type { DynamoDbLimits } from '../../shared/config.js';
 import { tableNamesFor, type TableNames } from '../../shared/storage/tables.js';
 import type {} from './dynamodb-global-setup.js';
 
@@ -19,6 +20,13 @@ export interface TestTables {
   endpoint: string;
 }
 
+export interface TestTablesOptions {
+  /** Another DynamoDB than the run's shared one (e.g. one a test pauses). */
+  endpoint?: string;
+  /** The client's bounds; `DYNAMODB_LOCAL_LIMITS` otherwise. */
+  limits?: DynamoDbLimits;
+}
+
 /**
  * Creates the four tables under a prefix unique to this call and returns a client for
  * them. Call it in `beforeAll` (or per test for full isolation); tables are not deleted:
@@ -28,9 +36,9 @@ export interface TestTables {
  * let db: TestTables;
  * beforeAll(async () => { db = await useTestTables(); });
  */
-export async function useTestTables(): Promise<TestTables> {
-  const endpoint = inject('dynamodbEndpoint');
-  const client = createDynamoClient(endpoint);
+export async function useTestTables(options: TestTablesOptions = {}): Promise<TestTables> {
+  const endpoint = options.endpoint ?? inject('dynamodbEndpoint');
+  const client = createDynamoClient(endpoint, options.limits);
   const names = tableNamesFor(`t-${randomUUID().slice(0, 8)}`);
   await createTables(client, names);
   return { client, names, endpoint };

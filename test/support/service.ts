@@ -20,7 +20,7 @@ import { createOrg } from '../../shared/settings/orgs.js';
 import { addRoleMapping } from '../../shared/settings/role-mappings.js';
 import { updateProvisioningSettings, updateSsoSettings } from '../../shared/settings/settings-service.js';
 import { orgUrls, type OrgUrls } from '../../shared/settings/urls.js';
-import { useTestTables, type TestTables } from './dynamodb.js';
+import { useTestTables, type TestTables, type TestTablesOptions } from './dynamodb.js';
 
 export interface TestService {
   baseUrl: string;
@@ -46,10 +46,12 @@ export interface TestServiceOptions {
   sameDataAs?: TestService;
   /** How long this instance keeps an org's settings in memory (default 5 s). */
   settingsCacheSeconds?: number;
+  /** Another DynamoDB than the run's shared one, or other client bounds. */
+  dynamodb?: TestTablesOptions;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
-  const db = options.sameDataAs?.db ?? (await useTestTables());
+  const db = options.sameDataAs?.db ?? (await useTestTables(options.dynamodb));
   const clock = options.sameDataAs?.clock ?? fixedClock(new Date());
   const handlers: Record<string, HttpLambdaHandler> = {};
   const server = createLocalServer({ routes: ROUTES, handlers });
