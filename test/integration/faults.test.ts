@@ -82,10 +82,12 @@ describe('a throttled DynamoDB', () => {
 
     await fetch(`${service.baseUrl}/me`, { headers: { authorization: `Bearer ${adminToken}` } });
 
-    expect(faults.attempts()).toEqual([
-      { command: 'GetItemCommand', fault: 'throttle' },
-      { command: 'GetItemCommand', fault: 'throttle' },
-    ]);
+    // The user and the session's revocation marker are read side by side, each tried at most
+    // twice (maxAttempts 2); the answer goes as soon as one of them gives up.
+    const attempts = faults.attempts();
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts.length).toBeLessThanOrEqual(4);
+    for (const attempt of attempts) expect(attempt).toMatchObject({ command: 'GetItemCommand', fault: 'throttle' });
   });
 
   it('answers GET /me 503 with Retry-After, as JSON', async () => {
@@ -153,10 +155,12 @@ describe('a DynamoDB that does not answer', () => {
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
     expect((await jsonErrorOf(response)).code).toBe('SERVICE_UNAVAILABLE');
-    expect(faults.attempts()).toEqual([
-      { command: 'GetItemCommand', fault: 'timeout' },
-      { command: 'GetItemCommand', fault: 'timeout' },
-    ]);
+    // The user and the session's revocation marker are read side by side, each tried at most
+    // twice (maxAttempts 2); the answer goes as soon as one of them gives up.
+    const attempts = faults.attempts();
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts.length).toBeLessThanOrEqual(4);
+    for (const attempt of attempts) expect(attempt).toMatchObject({ command: 'GetItemCommand', fault: 'timeout' });
   });
 
   it('answers an admin write 503 and changes nothing', async () => {
