@@ -35,6 +35,8 @@ export interface OidcCallbackInput {
   /** The browser binding cookie, when the browser sent one. */
   browser?: string;
   errorDescription?: string;
+  /** The client's address (API Gateway's `sourceIp`): repeated proof-less failures from one address fold. */
+  sourceIp?: string;
 }
 
 const OAUTH_ERROR = /^[a-z_]{1,64}$/;
@@ -44,7 +46,7 @@ const OAUTH_ERROR = /^[a-z_]{1,64}$/;
  */
 export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallbackInput): Promise<LoginResult & { location: string }> {
   const settings = await deps.settings.get(input.orgId);
-  const context: FailureContext = { protocol: 'oidc' };
+  const context: FailureContext = { protocol: 'oidc', sourceIp: input.sourceIp, ...(input.iss === undefined ? {} : { claimed: { issuer: input.iss } }) };
   try {
     const stateInvalid = (received: unknown) =>
       new LoginError('STATE_INVALID', 'This sign-in link expired, was already used, or was started elsewhere. Start the sign-in again.', {
@@ -84,6 +86,8 @@ export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallba
       clientId: oidc.clientId,
       clientSecret,
       redirectUri: orgUrls(deps.baseUrl, input.orgId).oidcRedirectUri,
+      // Notes on the failure context whether the ID token's signature verified.
+      progress: context,
     });
     context.identity = identity;
     const result = await completeLogin(deps, settings, identity);

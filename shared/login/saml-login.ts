@@ -28,6 +28,8 @@ export interface SamlLoginInput {
   relayState: string | undefined;
   /** The browser binding cookie, when the browser sent one. */
   browser?: string;
+  /** The client's address (API Gateway's `sourceIp`): repeated proof-less failures from one address fold. */
+  sourceIp?: string;
 }
 
 export interface SamlLoginResult extends LoginResult {
@@ -42,7 +44,7 @@ export interface SamlLoginResult extends LoginResult {
  */
 export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginInput): Promise<SamlLoginResult> {
   const settings = await deps.settings.get(input.orgId);
-  const context: FailureContext = { protocol: 'saml' };
+  const context: FailureContext = { protocol: 'saml', sourceIp: input.sourceIp };
   try {
     // RelayState is a path (IdP-initiated) or our opaque reference (SP-initiated); either way it must be safe.
     if (input.relayState && !isRequestId(input.relayState)) safeRedirect(input.relayState, deps.baseUrl);
@@ -59,6 +61,8 @@ export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginI
       idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
       clockSkewSeconds: saml.clockSkewSeconds,
       now: deps.clock.now(),
+      // Validation notes on the failure context what the message claimed and whether its signature verified.
+      progress: context,
     });
     const identity: AssertedIdentity = {
       protocol: 'saml',
