@@ -25,7 +25,7 @@ export function createAcsHandler(rt: Runtime) {
       const form = formFields(event);
       const result = await consumeSamlResponse(
         rt,
-        { orgId: event.pathParameters?.orgId ?? '', samlResponse: form.SAMLResponse, relayState: form.RelayState, browser: cookie(event, BROWSER_COOKIE) },
+        { orgId: event.pathParameters?.orgId ?? '', samlResponse: form.SAMLResponse, relayState: form.RelayState, browser: cookie(event, BROWSER_COOKIE), sourceIp: event.requestContext?.http?.sourceIp },
       );
       return signedIn(rt, result);
     });

@@ -31,9 +31,19 @@ const browserOf = (event: HttpEvent): string => {
   return existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken(32);
 };
 
+/** The login page posts a form; anything else sent to discover is a program calling a JSON route. */
+const isFormPost = (event: HttpEvent): boolean => /application\/x-www-form-urlencoded/i.test(event.headers?.['content-type'] ?? '');
+
+/**
+ * Which errors get an HTML page (for a browser that does not ask for JSON): the browser
+ * routes, and discover posted by the login page's form. Discover called as JSON answers
+ * the contract's JSON error body whatever `Accept` says (API.md "Errors").
+ */
+const browserPages = (event: HttpEvent): boolean => event.routeKey !== 'POST /login/discover' || isFormPost(event);
+
 /** The discover body: JSON from programs, a form from the login page. */
 function discoverBody(event: HttpEvent): unknown {
-  if (/application\/x-www-form-urlencoded/i.test(event.headers?.['content-type'] ?? '')) {
+  if (isFormPost(event)) {
     const { email, fwd } = formFields(event);
     return { email: email ?? '', ...(fwd ? { fwd } : {}) };
   }
@@ -46,7 +56,7 @@ function discoverBody(event: HttpEvent): unknown {
 
 export function createLoginHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()
-    .use(errorResponder({ logger: rt.logger, metrics: rt.metrics, browserPages: true }))
+    .use(errorResponder({ logger: rt.logger, metrics: rt.metrics, browserPages }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
     .use(bodyLimit())
     .handler(async (event) => {
@@ -63,7 +73,7 @@ export function createLoginHandler(rt: Runtime) {
         case 'POST /login/discover': {
           const { loginUrl } = await discoverLogin(rt, discoverBody(event));
           // The login page posts a form: send the browser straight on.
-          return wantsJson(event) || !/form-urlencoded/i.test(event.headers?.['content-type'] ?? '') ? json(200, { loginUrl }) : { ...redirect(loginUrl), statusCode: 303 };
+          return wantsJson(event) || !isFormPost(event) ? json(200, { loginUrl }) : { ...redirect(loginUrl), statusCode: 303 };
         }
         case 'GET /login': {
           const fwd = query.fwd ?? '/';

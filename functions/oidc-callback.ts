@@ -24,7 +24,7 @@ export function createOidcCallbackHandler(rt: Runtime) {
       const query = event.queryStringParameters ?? {};
       const result = await consumeOidcCallback(
         rt,
-        { orgId: event.pathParameters?.orgId ?? '', code: query.code, state: query.state, error: query.error, errorDescription: query.error_description, iss: query.iss, browser: cookie(event, BROWSER_COOKIE) },
+        { orgId: event.pathParameters?.orgId ?? '', code: query.code, state: query.state, error: query.error, errorDescription: query.error_description, iss: query.iss, browser: cookie(event, BROWSER_COOKIE), sourceIp: event.requestContext?.http?.sourceIp },
       );
       return signedIn(rt, result);
     });

@@ -16,7 +16,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { FUNCTIONS, ROUTES, type FunctionDefinition } from '../functions/routes.js';
+import { FUNCTIONS, ROUTES, routeKey, type FunctionDefinition } from '../functions/routes.js';
 import { bindSecretsKey, bindSessionKey, bindSpKey, bindTable } from './bindings.js';
 import type { BoundTable, TableKey } from './data-stack.js';
 import { FUNCTION_MEMORY_MB, type FunctionId } from './function-memory.js';
@@ -42,6 +42,22 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   integrationError: '$context.integrationErrorMessage',
   error: '$context.error.message',
 };
+
+/**
+ * The unauthenticated routes anyone on the internet can call in bulk, throttled each on
+ * its own below the stage default: the ACS and the OIDC callback (each call does signature
+ * work and may write the audit trail), the two login starts (each writes a pending login)
+ * and discover (answers whether an email has SSO). API Gateway throttles a route as a
+ * whole, not per client: this caps what a flood costs; a per-address limit needs WAF in
+ * front (README "Protecting the public routes").
+ */
+export const LOGIN_ROUTE_KEYS = [
+  'POST /sso/{orgId}/saml/acs',
+  'GET /sso/{orgId}/oidc/callback',
+  'GET /sso/{orgId}/login',
+  'GET /login/sso',
+  'POST /login/discover',
+] as const;
 
 /** Props of {@link ApiStack}. */
 export interface ApiStackProps extends StackProps {
@@ -131,11 +147,19 @@ export class ApiStack extends Stack {
     }
     this.functions = functions;
 
+    const loginRoutes = new Set<string>(LOGIN_ROUTE_KEYS);
     for (const route of ROUTES) {
       const integration = integrations.get(route.functionId);
       if (!integration) throw new Error(`Route ${route.method} ${route.path}: no function "${route.functionId}" in FUNCTIONS.`);
-      this.api.addRoutes({ path: route.path, methods: [apigw.HttpMethod[route.method]], integration });
+      const added = this.api.addRoutes({ path: route.path, methods: [apigw.HttpMethod[route.method]], integration });
+      // API Gateway refuses route settings that name a route not created yet.
+      if (loginRoutes.delete(routeKey(route))) this.stage.node.addDependency(...added);
     }
+    if (loginRoutes.size > 0) throw new Error(`LOGIN_ROUTE_KEYS names routes that are not in ROUTES: ${[...loginRoutes].join(', ')}.`);
+    // The L2 stage has no per-route settings: set them on the CloudFormation resource.
+    (this.stage.node.defaultChild as apigw.CfnStage).routeSettings = Object.fromEntries(
+      LOGIN_ROUTE_KEYS.map((key) => [key, { ThrottlingRateLimit: config.loginThrottle.rateLimit, ThrottlingBurstLimit: config.loginThrottle.burstLimit }]),
+    );
 
     this.monitoring = new Monitoring(this, 'Monitoring', { config, api: this.api, functions, tables: props.tables });
 

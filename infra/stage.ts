@@ -10,6 +10,7 @@
  * | `stage` | `dev` | stage name, part of every stack name; only `dev` is disposable |
  * | `domainName` + `certificateArn` | none | custom domain of the API (both or neither); `BASE_URL` becomes `https://{domainName}` |
  * | `throttleRateLimit` / `throttleBurstLimit` | 500 / 1000 | default route throttling of the API stage (requests per second / burst) |
+ * | `loginThrottleRateLimit` / `loginThrottleBurstLimit` | 200 / 400 | throttling of each public login route (ACS, OIDC callback, login starts, discover), each on its own |
  * | `alarmEmail` | none | email address subscribed to the alarm topic |
  * | `failedLoginAlarmThreshold` | 100 | failed logins per 5 minutes that raise the failed-login alarm |
  * | `logRetentionDays` | 30 | retention of every log group (a value CloudWatch Logs accepts) |
@@ -38,6 +39,8 @@ export interface StageConfig {
   readonly domain?: CustomDomain;
   /** Default throttling of every route of the API stage. */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Throttling of each unauthenticated login route (`LOGIN_ROUTE_KEYS` in api-stack.ts), each route its own bucket. */
+  readonly loginThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Email address that receives the alarms, when one is configured. */
   readonly alarmEmail?: string;
   /** Failed logins in 5 minutes above which the failed-login alarm fires. */
@@ -57,6 +60,8 @@ const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Defaults: sized for the benchmark's login burst (README "Scaling limits"). */
 export const STAGE_DEFAULTS = {
   throttle: { rateLimit: 500, burstLimit: 1000 },
+  // Above the ~170 logins/s of the planned burst, far below what junk could otherwise push through.
+  loginThrottle: { rateLimit: 200, burstLimit: 400 },
   failedLoginAlarmThreshold: 100,
   logRetention: RetentionDays.ONE_MONTH,
 } as const;
@@ -81,6 +86,10 @@ export function stageConfig(stage: string, options: StageOptions = {}): StageCon
   if (throttle.burstLimit < throttle.rateLimit) {
     throw new Error(`throttleBurstLimit (${throttle.burstLimit}) must be at least throttleRateLimit (${throttle.rateLimit}).`);
   }
+  const loginThrottle = options.loginThrottle ?? STAGE_DEFAULTS.loginThrottle;
+  if (loginThrottle.burstLimit < loginThrottle.rateLimit) {
+    throw new Error(`loginThrottleBurstLimit (${loginThrottle.burstLimit}) must be at least loginThrottleRateLimit (${loginThrottle.rateLimit}).`);
+  }
   const logRetention = options.logRetention ?? STAGE_DEFAULTS.logRetention;
   if (!(Object.values(RetentionDays) as unknown[]).includes(logRetention)) {
     throw new Error(`Invalid logRetentionDays ${logRetention}: use a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, …).`);
@@ -92,6 +101,7 @@ export function stageConfig(stage: string, options: StageOptions = {}): StageCon
     removalPolicy: isDev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     ...(domain ? { domain } : {}),
     throttle,
+    loginThrottle,
     ...(alarmEmail ? { alarmEmail } : {}),
     failedLoginAlarmThreshold: options.failedLoginAlarmThreshold ?? STAGE_DEFAULTS.failedLoginAlarmThreshold,
     logRetention,
@@ -122,12 +132,15 @@ export function stageFromContext(node: Node): StageConfig {
   }
   const rateLimit = count('throttleRateLimit') ?? STAGE_DEFAULTS.throttle.rateLimit;
   const burstLimit = count('throttleBurstLimit') ?? Math.max(STAGE_DEFAULTS.throttle.burstLimit, rateLimit);
+  const loginRateLimit = count('loginThrottleRateLimit') ?? STAGE_DEFAULTS.loginThrottle.rateLimit;
+  const loginBurstLimit = count('loginThrottleBurstLimit') ?? Math.max(STAGE_DEFAULTS.loginThrottle.burstLimit, loginRateLimit);
   const alarmEmail = text('alarmEmail');
   const failedLoginAlarmThreshold = count('failedLoginAlarmThreshold');
   const logRetention = count('logRetentionDays') as RetentionDays | undefined;
   return stageConfig(text('stage') ?? 'dev', {
     ...(domainName && certificateArn ? { domain: { domainName, certificateArn } } : {}),
     throttle: { rateLimit, burstLimit },
+    loginThrottle: { rateLimit: loginRateLimit, burstLimit: loginBurstLimit },
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(failedLoginAlarmThreshold ? { failedLoginAlarmThreshold } : {}),
     ...(logRetention ? { logRetention } : {}),

@@ -29,8 +29,11 @@ export interface ErrorResponderOptions {
   logger: Logger;
   /** Where `503 SERVICE_UNAVAILABLE` answers are counted (the alarm watches them). */
   metrics?: Metrics;
-  /** Login routes answer browsers with an HTML page unless they ask for JSON. */
-  browserPages?: boolean;
+  /**
+   * Login routes answer browsers with an HTML page unless they ask for JSON. A function
+   * decides per request: `false` gives the JSON error body whatever `Accept` says.
+   */
+  browserPages?: boolean | ((event: HttpEvent) => boolean);
 }
 
 /**
@@ -63,7 +66,7 @@ export function errorResponder(options: ErrorResponderOptions): MiddlewareObj<Ht
         options.logger.error('request failed', error as Error);
       }
       request.response =
-        options.browserPages && !wantsJson(event)
+        (typeof options.browserPages === 'function' ? options.browserPages(event) : options.browserPages) && !wantsJson(event)
           ? html(status, page('Sign-in failed', `<h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p>Error code: <code>${escapeHtml(code)}</code></p>`), headers)
           : json(status, { error: { code, message } }, headers);
     },

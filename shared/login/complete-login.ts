@@ -16,6 +16,7 @@ import type { OrgSettings } from '../settings/model.js';
 import { CommitConflict, type ReplayMarker, type UserRepository } from '../users/ports.js';
 import { type AuditRepository } from '../audit/ports.js';
 import type { User } from '../users/model.js';
+import { failureFold } from './failure-fold.js';
 
 export interface LoginDeps {
   users: UserRepository;
@@ -89,17 +90,28 @@ function bounded(value: unknown, depth = 0): any {
   );
 }
 
-/** What a failed login's audit event records about the attempt, beyond the error's own details. */
+/**
+ * What a failed login's audit event records about the attempt, beyond the error's own
+ * details. Filled in as the login goes (validation sets `claimed` and `signatureVerified`).
+ */
 export interface FailureContext {
   protocol: 'saml' | 'oidc';
   issuer?: string;
   identity?: AssertedIdentity;
+  /** The issuer and NameID the request claimed, unverified: they tell repeated attempts apart. */
+  claimed?: { issuer?: string; nameId?: string };
+  /** Set once a signature of the org's IdP verified (SAML message, OIDC ID token). */
+  signatureVerified?: boolean;
+  /** The address the request came from (API Gateway's `requestContext.http.sourceIp`). */
+  sourceIp?: string;
 }
 
 /**
  * Records a refused login as a `login.failed` event carrying the code, the IdP issuer,
- * the subject, the attribute names and role values received, and the expected and
- * received values of the mismatch. Never throws: a failed audit write is logged.
+ * the subject, the attribute names and role values received, the expected and received
+ * values of the mismatch, and the source address. A failure that proves nothing (see
+ * failure-fold.ts) is folded into the event of its first repeat instead of adding one.
+ * Never throws: a failed audit write is logged.
  */
 export async function recordLoginFailure(
   deps: LoginDeps,
@@ -109,6 +121,7 @@ export async function recordLoginFailure(
 ): Promise<void> {
   const { identity } = context;
   const issuer = identity?.issuer ?? context.issuer;
+  const fold = failureFold(settings.org.id, error.code, context);
   const event: AuditEvent = {
     id: deps.ids.newId(),
     orgId: settings.org.id,
@@ -123,6 +136,9 @@ export async function recordLoginFailure(
       protocol: context.protocol,
       message: error.message,
       issuer: issuer ?? null,
+      ...(context.sourceIp === undefined ? {} : { sourceIp: context.sourceIp }),
+      // Unverified: shown only where nothing better is known, marked as what the request claimed.
+      ...(fold && context.claimed ? { claimed: context.claimed } : {}),
       ...(identity
         ? {
             subject: identity.subject,
@@ -136,7 +152,8 @@ export async function recordLoginFailure(
   const userId = error.details.userId;
   if (typeof userId === 'string') event.target = { type: 'user', id: userId };
   try {
-    await deps.audit.record(event);
+    if (fold === undefined) await deps.audit.record(event);
+    else await deps.audit.recordFolded(event, fold);
   } catch (auditError) {
     deps.logger?.warn('could not record a login failure', { code: error.code, orgId: settings.org.id, error: String(auditError) });
   }

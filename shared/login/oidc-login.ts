@@ -38,6 +38,8 @@ export interface OidcCallbackInput {
   /** The browser binding cookie, when the browser sent one. */
   browser?: string;
   errorDescription?: string;
+  /** The client's address (API Gateway's `sourceIp`): repeated proof-less failures from one address fold. */
+  sourceIp?: string;
 }
 
 const OAUTH_ERROR = /^[a-z_]{1,64}$/;
@@ -46,7 +48,7 @@ const OAUTH_ERROR = /^[a-z_]{1,64}$/;
  * @throws AppError `ORG_NOT_FOUND`; LoginError for every refused login (after recording it)
  */
 export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallbackInput): Promise<LoginResult & { location: string }> {
-  const context: FailureContext = { protocol: 'oidc' };
+  const context: FailureContext = { protocol: 'oidc', sourceIp: input.sourceIp, ...(input.iss === undefined ? {} : { claimed: { issuer: input.iss } }) };
   // The state is spent and the code exchanged once (a second decision on fresher settings
   // reuses both); everything the settings decide is decided again.
   let taking: Promise<PendingLogin> | undefined;
@@ -64,7 +66,7 @@ export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallba
         // The connection changed while the person was at the IdP, or the state is not ours (mix-up).
         throw stateInvalid({ issuer: input.iss ?? pending.issuer });
       }
-      exchanging ??= { clientId: oidc.clientId, identity: exchangeCode(deps, settings, input, pending) };
+      exchanging ??= { clientId: oidc.clientId, identity: exchangeCode(deps, settings, input, pending, context) };
       // The ID token was verified for the client of the first decision: another client now is another connection.
       if (exchanging.clientId !== oidc.clientId) throw stateInvalid({ clientId: exchanging.clientId });
       const identity = await exchanging.identity;
@@ -94,7 +96,7 @@ async function takeState(deps: OidcLoginDeps, input: OidcCallbackInput): Promise
 }
 
 /** The IdP's answer: its error, or the code exchanged and the ID token verified. */
-async function exchangeCode(deps: OidcLoginDeps, settings: OrgSettings, input: OidcCallbackInput, pending: PendingLogin): Promise<AssertedIdentity> {
+async function exchangeCode(deps: OidcLoginDeps, settings: OrgSettings, input: OidcCallbackInput, pending: PendingLogin, progress: FailureContext): Promise<AssertedIdentity> {
   if (input.error !== undefined) {
     const code = OAUTH_ERROR.test(input.error) ? input.error : 'unrecognized';
     throw new LoginError('IDP_STATUS_ERROR', `The identity provider did not sign you in (${code}). Ask your administrator to check that you are assigned to this application.`, {
@@ -112,5 +114,7 @@ async function exchangeCode(deps: OidcLoginDeps, settings: OrgSettings, input: O
     clientId: oidc.clientId,
     clientSecret,
     redirectUri: orgUrls(deps.baseUrl, input.orgId).oidcRedirectUri,
+    // Notes on the failure context whether the ID token's signature verified.
+    progress,
   });
 }

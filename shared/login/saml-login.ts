@@ -30,6 +30,8 @@ export interface SamlLoginInput {
   relayState: string | undefined;
   /** The browser binding cookie, when the browser sent one. */
   browser?: string;
+  /** The client's address (API Gateway's `sourceIp`): repeated proof-less failures from one address fold. */
+  sourceIp?: string;
 }
 
 export interface SamlLoginResult extends LoginResult {
@@ -43,7 +45,7 @@ export interface SamlLoginResult extends LoginResult {
  * @throws AppError `ORG_NOT_FOUND`; LoginError for every refused login (after recording it)
  */
 export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginInput): Promise<SamlLoginResult> {
-  const context: FailureContext = { protocol: 'saml' };
+  const context: FailureContext = { protocol: 'saml', sourceIp: input.sourceIp };
   return decideOnCurrentSettings(
     deps.settings,
     input.orgId,
@@ -69,6 +71,8 @@ async function samlLogin(deps: SamlLoginDeps, settings: OrgSettings, input: Saml
     idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
     clockSkewSeconds: saml.clockSkewSeconds,
     now: deps.clock.now(),
+    // Validation notes on the failure context what the message claimed and whether its signature verified.
+    progress: context,
   });
   const identity: AssertedIdentity = {
     protocol: 'saml',

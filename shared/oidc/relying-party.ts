@@ -91,6 +91,12 @@ export interface CallbackInput {
   redirectUri: string;
   /** Tolerance for `exp` and `iat`, in seconds. Default 60. */
   clockSkewSeconds?: number;
+  /**
+   * Filled in as the login goes, so a caller recording a failure knows how far it got:
+   * `signatureVerified` is set once the ID token's signature has verified (its claims
+   * may still fail). Before that, a failure proves nothing about the IdP. Optional.
+   */
+  progress?: { signatureVerified?: boolean };
 }
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -238,8 +244,11 @@ export class OidcRelyingParty {
     try {
       payload = await verifyWithJwks(idToken, this.#remoteJwks(discovery.jwks_uri), options);
     } catch (error) {
+      // jose checks the claims only once the signature has verified.
+      if ((error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired) && input.progress) input.progress.signatureVerified = true;
       throw joseFailure(error, idToken, options);
     }
+    if (input.progress) input.progress.signatureVerified = true;
 
     // jose checks `iat` only when `maxTokenAge` is set, so a token from the future passes it.
     const iat = payload.iat!;

@@ -6,6 +6,7 @@ export {
   maxSamlResponseBytes,
   validateSamlResponse,
   type SamlValidationInput,
+  type SamlValidationProgress,
   type ValidatedAssertion,
 } from './validate-response.js';
 export { buildSpMetadataXml, SP_NAMEID_FORMATS, type SpMetadataInput } from './sp-metadata.js';

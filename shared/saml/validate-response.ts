@@ -27,6 +27,19 @@ export interface SamlValidationInput {
   now: Date;
   /** Namespaces the cache of samlify entities; optional. */
   orgId?: string;
+  /** Filled in as validation goes, so a caller recording a failure knows how far it got; optional. */
+  progress?: SamlValidationProgress;
+}
+
+/**
+ * How far validation got. A failure before `signatureVerified` proves nothing about the
+ * org's IdP: anyone could have sent it (the caller folds such failures in the audit trail).
+ */
+export interface SamlValidationProgress {
+  /** The Issuer and NameID the document states, read before anything is verified: to tell attempts apart, never to trust. */
+  claimed?: { issuer?: string; nameId?: string };
+  /** Set once a signature by one of the org's IdP certificates has verified. */
+  signatureVerified?: boolean;
 }
 
 export interface ValidatedAssertion {
@@ -70,6 +83,7 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
   const xml = decodeSamlResponse(input.samlResponse);
   const doc = parseSamlResponseXml(xml);
   const response = doc.documentElement!;
+  if (input.progress) input.progress.claimed = claimedSender(response);
 
   // 2. Status: an IdP that refused the login usually sends no assertion, often unsigned.
   assertStatusSuccess(response);
@@ -103,6 +117,7 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
     { orgId: input.orgId, idpEntityId: input.idp.entityId, certificates: input.idp.certificates },
     keyInfoCertificates(doc),
   );
+  if (input.progress) input.progress.signatureVerified = true;
 
   // 5. From here on the assertion is read from the signed content only. The document's
   // Assertion is structurally the only one; it must say the same thing.
@@ -218,6 +233,16 @@ const issuerText = (parent: Element): string | undefined => {
   const issuer = firstChildElement(parent, NS.assertion, 'Issuer');
   return issuer === undefined ? undefined : (textOnly(issuer) ?? undefined);
 };
+
+/** The Assertion's (else the Response's) Issuer and the NameID, as the unverified document states them. */
+function claimedSender(response: Element): { issuer?: string; nameId?: string } {
+  const assertion = childElements(response, NS.assertion, 'Assertion')[0];
+  const issuer = (assertion === undefined ? undefined : issuerText(assertion)) ?? issuerText(response);
+  const subject = assertion === undefined ? undefined : childElements(assertion, NS.assertion, 'Subject')[0];
+  const nameIdElement = subject === undefined ? undefined : childElements(subject, NS.assertion, 'NameID')[0];
+  const nameId = nameIdElement === undefined ? undefined : textOnly(nameIdElement)?.trim();
+  return { ...(issuer ? { issuer } : {}), ...(nameId ? { nameId } : {}) };
+}
 
 /** The Assertion's Issuer is required, the Response's optional; both must be the configured entity. */
 function assertIssuers(response: Element, assertion: Element, expected: string): string {

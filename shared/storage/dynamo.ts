@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  ConditionalCheckFailedException,
   TransactionCanceledException,
   type CancellationReason,
 } from '@aws-sdk/client-dynamodb';
@@ -13,6 +14,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../audit/model.js';
@@ -32,7 +34,7 @@ import {
 } from '../settings/model.js';
 import type { User } from '../users/model.js';
 import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
-import type { AuditRepository } from '../audit/ports.js';
+import type { AuditRepository, FoldRule } from '../audit/ports.js';
 import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
 import type { SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
@@ -70,9 +72,19 @@ function auditItem(event: AuditEvent): Record<string, unknown> {
 }
 
 function fromAuditItem(item: Record<string, unknown>): AuditEvent {
-  const { pk: _pk, sk: _sk, [TTL_ATTRIBUTE]: _ttl, ...event } = item;
+  const { pk: _pk, sk: _sk, [TTL_ATTRIBUTE]: _ttl, [FOLD.count]: count, [FOLD.lastAt]: lastAt, ...event } = item;
+  // A folded event's running count and last time live beside the details it was created with.
+  if (count !== undefined) event.details = { ...(event.details as Record<string, unknown>), count, lastAt };
   return event as unknown as AuditEvent;
 }
+
+/**
+ * Attributes of folded events: the running count and last time are top-level attributes
+ * of the event item, so one UpdateItem can create the event (`if_not_exists`) and count
+ * (`ADD`, which DynamoDB allows on top-level attributes only) at once. The fold's head
+ * item holds the first event as JSON, and when its window ends.
+ */
+const FOLD = { count: 'foldCount', lastAt: 'foldLastAt', headSk: 'FOLD', first: 'firstEvent', windowEndsAt: 'windowEndsAt' } as const;
 
 function userItem(user: User): Record<string, unknown> {
   return { pk: tableKey.org(user.orgId), sk: tableKey.userByEmail(user.email), ...user };
@@ -343,6 +355,80 @@ export class DynamoAuditRepository implements AuditRepository {
 
   async record(event: AuditEvent): Promise<void> {
     await this.options.client.send(new PutCommand({ TableName: this.options.tables.audit, Item: auditItem(event) }));
+  }
+
+  /**
+   * Two writes, no read-before-write. (1) A conditional Put of the fold's head item
+   * succeeds only when no window is open: this event opens one, and the head remembers
+   * it. When a window is open the Put fails and DynamoDB returns the head as it stood
+   * (`ReturnValuesOnConditionCheckFailure`), naming the event that opened it. (2) One
+   * UpdateItem on that event's own key creates it if missing (`if_not_exists` on every
+   * attribute, from the head's copy, so whichever caller gets there first writes the same
+   * item) and `ADD`s 1 to its count. Single-item conditional writes and `ADD` are atomic,
+   * so concurrent callers agree on one head and every one of them is counted.
+   */
+  async recordFolded(event: AuditEvent, fold: FoldRule): Promise<void> {
+    const { client, tables } = this.options;
+    const windowEndsAt = Date.parse(event.at) + fold.windowSeconds * 1000;
+    let first: AuditEvent = { ...event, details: { ...event.details, firstAt: event.at } };
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tables.audit,
+          Item: {
+            pk: tableKey.auditFold(event.orgId, fold.key),
+            sk: FOLD.headSk,
+            [FOLD.first]: JSON.stringify(first),
+            [FOLD.windowEndsAt]: windowEndsAt,
+            [TTL_ATTRIBUTE]: Math.ceil(windowEndsAt / 1000),
+          },
+          // The window is re-checked here, not left to the TTL: DynamoDB deletes expired items late.
+          ConditionExpression: 'attribute_not_exists(pk) OR #windowEndsAt <= :at',
+          ExpressionAttributeNames: { '#windowEndsAt': FOLD.windowEndsAt },
+          ExpressionAttributeValues: { ':at': Date.parse(event.at) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      const open = error instanceof ConditionalCheckFailedException ? error.Item?.[FOLD.first]?.S : undefined;
+      if (open === undefined) throw error;
+      first = JSON.parse(open) as AuditEvent;
+    }
+    await this.#countInto(first, event.at);
+  }
+
+  async #countInto(first: AuditEvent, at: string): Promise<void> {
+    const { pk, sk, ...attributes } = auditItem(first);
+    const names: Record<string, string> = { '#count': FOLD.count, '#lastAt': FOLD.lastAt };
+    const values: Record<string, unknown> = { ':one': 1, ':at': at };
+    const created = Object.entries(attributes).map(([name, value], i) => {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = value;
+      return `#a${i} = if_not_exists(#a${i}, :a${i})`;
+    });
+    const update = { TableName: this.options.tables.audit, Key: { pk, sk } };
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          ...update,
+          UpdateExpression: `SET ${created.join(', ')}, #lastAt = :at ADD #count :one`,
+          // lastAt only moves forward: a slower caller with an earlier time counts without setting it.
+          ConditionExpression: 'attribute_not_exists(#lastAt) OR #lastAt <= :at',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      await this.options.client.send(
+        new UpdateCommand({
+          ...update,
+          UpdateExpression: 'ADD #count :one',
+          ExpressionAttributeNames: { '#count': FOLD.count },
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      );
+    }
   }
 
   async list(orgId: string, options: { type?: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>> {

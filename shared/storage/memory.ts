@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 import type { OrgSettings } from '../settings/model.js';
 import type { User } from '../users/model.js';
 import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
-import type { AuditRepository } from '../audit/ports.js';
+import type { AuditRepository, FoldRule } from '../audit/ports.js';
 import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
 import type { SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
@@ -31,6 +31,8 @@ export class MemoryStore {
   readonly domains = new Map<string, string>();
   readonly users = new Map<string, User>(); // key: orgId + '\n' + email
   readonly audit: AuditEvent[] = [];
+  /** Open folds of `AuditRepository.recordFolded`, by orgId + '\n' + key: the event counted into and when its window ends. */
+  readonly folds = new Map<string, { event: AuditEvent; windowEndsAt: number }>();
   readonly replay = new Map<string, Date>();
   readonly pending = new Map<string, PendingLogin>();
   /** Revoked session token ids, each until the token's expiry. */
@@ -127,6 +129,22 @@ export class MemoryAuditRepository implements AuditRepository {
 
   async record(event: AuditEvent): Promise<void> {
     this.store.audit.push(clone(event));
+  }
+
+  /** No await between reading the open fold and writing it: concurrent calls cannot interleave. */
+  async recordFolded(event: AuditEvent, fold: FoldRule): Promise<void> {
+    const key = `${event.orgId}\n${fold.key}`;
+    const at = Date.parse(event.at);
+    const open = this.store.folds.get(key);
+    if (open === undefined || open.windowEndsAt <= at) {
+      const first = clone({ ...event, details: { ...event.details, count: 1, firstAt: event.at, lastAt: event.at } });
+      this.store.audit.push(first);
+      this.store.folds.set(key, { event: first, windowEndsAt: at + fold.windowSeconds * 1000 });
+      return;
+    }
+    const { details } = open.event;
+    details.count = Number(details.count) + 1;
+    if (event.at > String(details.lastAt)) details.lastAt = event.at;
   }
 
   async list(orgId: string, options: { type?: string; limit: number; cursor?: string }): Promise<Page<AuditEvent>> {

@@ -69,7 +69,11 @@ export const mappingsTable: TableDefinition = {
   globalIndexes: [{ indexName: MAPPINGS_BY_IDP_INDEX, partitionKey: { name: 'idpKey', type: 'S' } }],
 };
 
-/** audit: `pk = ORG#{orgId}`, `sk = EVT#{ISO time}#{id}`: newest first by a reverse Query. */
+/**
+ * audit: `pk = ORG#{orgId}`, `sk = EVT#{ISO time}#{id}`: newest first by a reverse Query.
+ * `pk = FOLD#{orgId}#{key}` (`sk = FOLD`, with a TTL) remembers which event an open fold
+ * counts into (`AuditRepository.recordFolded`); it is outside every org's event partition.
+ */
 export const auditTable: TableDefinition = {
   id: 'Audit',
   key: 'audit',
@@ -115,6 +119,7 @@ export const tableKey = {
   userById: (userId: string) => `ID#${userId}`,
   domain: (domain: string) => `DOMAIN#${domain}`,
   replay: (orgId: string, assertionId: string) => `REPLAY#${orgId}#${assertionId}`,
+  auditFold: (orgId: string, key: string) => `FOLD#${orgId}#${key}`,
   /**
    * A pending login. An SP-initiated AuthnRequest has the org in its key, so another org's
    * request id is never found. An OIDC state (256 random bits) is keyed by itself alone, so

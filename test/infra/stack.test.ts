@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/observability.js';
 import { FUNCTIONS, ROUTES, type FunctionDefinition } from '../../functions/routes.js';
 import { TABLES, type TableDefinition } from '../../shared/storage/tables.js';
-import { ACCESS_LOG_FIELDS } from '../../infra/api-stack.js';
+import { ACCESS_LOG_FIELDS, LOGIN_ROUTE_KEYS } from '../../infra/api-stack.js';
 import { DataStack, tableKey, type TableKey } from '../../infra/data-stack.js';
 import { FUNCTION_MEMORY_MB, type FunctionId } from '../../infra/function-memory.js';
 import { nagPack } from '../../infra/nag.js';
@@ -38,6 +38,8 @@ const PROD_CONTEXT = {
   certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0f6a3b1e-1111-2222-3333-444455556666',
   throttleRateLimit: '200',
   throttleBurstLimit: '400',
+  loginThrottleRateLimit: '50',
+  loginThrottleBurstLimit: '80',
   alarmEmail: 'oncall@example.com',
   failedLoginAlarmThreshold: '250',
   logRetentionDays: '90',
@@ -343,6 +345,27 @@ describe('stage', () => {
     });
     expect(stageOf(prodApi)[0]!.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 });
   });
+
+  it('throttles each public login route on its own, 200 rps with a 400 burst unless context says otherwise', () => {
+    const each = (rate: number, burst: number) =>
+      Object.fromEntries(LOGIN_ROUTE_KEYS.map((key) => [key, { ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst }]));
+
+    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', { RouteSettings: each(STAGE_DEFAULTS.loginThrottle.rateLimit, STAGE_DEFAULTS.loginThrottle.burstLimit) });
+    prodApi.hasResourceProperties('AWS::ApiGatewayV2::Stage', { RouteSettings: each(50, 80) });
+  });
+
+  it('limits exactly the unauthenticated login routes: ACS, OIDC callback, the login starts and discover', () => {
+    expect([...LOGIN_ROUTE_KEYS].sort()).toEqual(['GET /login/sso', 'GET /sso/{orgId}/login', 'GET /sso/{orgId}/oidc/callback', 'POST /login/discover', 'POST /sso/{orgId}/saml/acs']);
+    expect(LOGIN_ROUTE_KEYS.every((key) => ROUTES.some((route) => `${route.method} ${route.path}` === key))).toBe(true);
+  });
+
+  it('is created after the routes its settings name (API Gateway refuses settings for a missing route)', () => {
+    const routeIds = LOGIN_ROUTE_KEYS.map((key) => Object.keys(api.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: key } }))[0]);
+    const dependsOn = Object.values(api.findResources('AWS::ApiGatewayV2::Stage'))[0]!.DependsOn as string[];
+
+    expect(routeIds.every((id) => id !== undefined)).toBe(true);
+    expect(dependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
 });
 
 describe('custom domain', () => {
@@ -382,6 +405,8 @@ describe('custom domain', () => {
     expect(fromContext({ domainName: 'https://sso.example.com', certificateArn: PROD_CONTEXT.certificateArn })).toThrow(/Invalid domainName/);
     expect(fromContext({ throttleRateLimit: 'lots' })).toThrow(/throttleRateLimit/);
     expect(fromContext({ throttleRateLimit: '500', throttleBurstLimit: '100' })).toThrow(/throttleBurstLimit/);
+    expect(fromContext({ loginThrottleRateLimit: 'few' })).toThrow(/loginThrottleRateLimit/);
+    expect(fromContext({ loginThrottleRateLimit: '300', loginThrottleBurstLimit: '100' })).toThrow(/loginThrottleBurstLimit/);
     expect(fromContext({ logRetentionDays: '31' })).toThrow(/logRetentionDays/);
     expect(fromContext({ alarmEmail: 'nobody' })).toThrow(/alarmEmail/);
   });

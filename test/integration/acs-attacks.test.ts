@@ -36,8 +36,9 @@ beforeAll(async () => {
   [org, otherOrg] = [await createSamlOrg(service, { idp }), await createSamlOrg(service, { idp })];
 });
 afterAll(() => service?.close());
-// Audit events sort by time: a second apart, the newest failure is the attack just made.
-beforeEach(() => service.clock.advance(1000));
+// Audit events sort by time: a minute apart, the newest failure is the attack just made
+// (an unsigned repeat within 60 s would fold into the earlier event instead).
+beforeEach(() => service.clock.advance(60_000));
 
 function xmlFor(target: SamlOrg, overrides: Partial<LoginResponseInput> = {}): string {
   return buildLoginResponseXml({

@@ -51,8 +51,9 @@ beforeAll(async () => {
   [org, otherOrg] = [await createSamlOrg(service, { idp }), await createSamlOrg(service, { idp })];
 });
 afterAll(() => service?.close());
-// Audit events sort by time, and the settings cache follows the test clock.
-beforeEach(() => service.clock.advance(1000));
+// Audit events sort by time, and the settings cache follows the test clock. A minute
+// apart, no unsigned attack folds into the event of an earlier one (60 s window).
+beforeEach(() => service.clock.advance(60_000));
 
 // ---------------------------------------------------------------------------------------
 // helpers

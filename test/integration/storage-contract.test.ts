@@ -282,5 +282,101 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       expect(rest.items.map((e) => e.at)).toEqual(['2026-01-01T00:02:00.000Z', '2026-01-01T00:01:00.000Z', '2026-01-01T00:00:00.000Z']);
       expect(failed.items.map((e) => e.at)).toEqual(['2026-01-01T00:03:00.000Z', '2026-01-01T00:01:00.000Z']);
     });
+
+    describe('folded events', () => {
+      const fold = { key: 'fold-a', windowSeconds: 60 };
+      const failure = (at: string, details: Record<string, unknown> = {}): AuditEvent => ({
+        ...event(orgId, 'login.failed', new Date(at)),
+        outcome: 'failure',
+        code: 'SIGNATURE_INVALID',
+        details: { reason: 'no signature', ...details },
+      });
+      const failures = async (org = orgId) => (await repos.audit.list(org, { type: 'login.failed', limit: 100 })).items;
+
+      it('stores the first of a fold as given, with count 1 and firstAt = lastAt = its time', async () => {
+        const first = failure('2026-01-01T00:00:10.000Z');
+
+        await repos.audit.recordFolded(first, fold);
+
+        expect(await failures()).toEqual([
+          { ...first, details: { reason: 'no signature', count: 1, firstAt: first.at, lastAt: first.at } },
+        ]);
+      });
+
+      it('counts repeats within the window into the first event, which keeps its own id, time and details', async () => {
+        const first = failure('2026-01-01T00:00:10.000Z', { attempt: 1 });
+
+        await repos.audit.recordFolded(first, fold);
+        await repos.audit.recordFolded(failure('2026-01-01T00:00:30.000Z', { attempt: 2 }), fold);
+        await repos.audit.recordFolded(failure('2026-01-01T00:01:09.999Z', { attempt: 3 }), fold);
+
+        expect(await failures()).toEqual([
+          { ...first, details: { reason: 'no signature', attempt: 1, count: 3, firstAt: first.at, lastAt: '2026-01-01T00:01:09.999Z' } },
+        ]);
+      });
+
+      it('starts a new event once the window from firstAt has run out, however recent the last repeat', async () => {
+        await repos.audit.recordFolded(failure('2026-01-01T00:00:00.000Z'), fold);
+        await repos.audit.recordFolded(failure('2026-01-01T00:00:50.000Z'), fold);
+
+        await repos.audit.recordFolded(failure('2026-01-01T00:01:00.000Z'), fold);
+        await repos.audit.recordFolded(failure('2026-01-01T00:01:20.000Z'), fold);
+
+        expect((await failures()).map((e) => e.details)).toEqual([
+          expect.objectContaining({ count: 2, firstAt: '2026-01-01T00:01:00.000Z', lastAt: '2026-01-01T00:01:20.000Z' }),
+          expect.objectContaining({ count: 2, firstAt: '2026-01-01T00:00:00.000Z', lastAt: '2026-01-01T00:00:50.000Z' }),
+        ]);
+      });
+
+      it('keeps other keys and other orgs apart', async () => {
+        const otherOrg = id('org');
+        const at = '2026-01-01T00:00:00.000Z';
+
+        await repos.audit.recordFolded(failure(at), fold);
+        await repos.audit.recordFolded(failure(at), { ...fold, key: 'fold-b' });
+        await repos.audit.recordFolded({ ...failure(at), orgId: otherOrg }, fold);
+        await repos.audit.recordFolded(failure(at), fold);
+
+        expect((await failures()).map((e) => e.details.count).sort()).toEqual([1, 2]);
+        expect((await failures(otherOrg)).map((e) => e.details.count)).toEqual([1]);
+      });
+
+      it('never moves lastAt back when a repeat arrives late', async () => {
+        await repos.audit.recordFolded(failure('2026-01-01T00:00:00.000Z'), fold);
+        await repos.audit.recordFolded(failure('2026-01-01T00:00:20.000Z'), fold);
+
+        await repos.audit.recordFolded(failure('2026-01-01T00:00:10.000Z'), fold);
+
+        expect((await failures())[0]!.details).toMatchObject({ count: 3, lastAt: '2026-01-01T00:00:20.000Z' });
+      });
+
+      it('counts every one of many concurrent repeats into exactly one event', async () => {
+        const attempts = Array.from({ length: 25 }, (_, i) => failure(`2026-01-01T00:00:${String(10 + (i % 20)).padStart(2, '0')}.000Z`));
+
+        await Promise.all(attempts.map((attempt) => repos.audit.recordFolded(attempt, fold)));
+
+        const [only, ...others] = await failures();
+        expect(others).toEqual([]);
+        expect(only!.details).toMatchObject({ count: 25, lastAt: '2026-01-01T00:00:29.000Z' });
+        // Whichever caller opened the fold, the event is exactly that caller's, at its own time.
+        const opener = attempts.find((attempt) => attempt.id === only!.id)!;
+        expect(only).toEqual({ ...opener, details: { ...opener.details, count: 25, firstAt: opener.at, lastAt: '2026-01-01T00:00:29.000Z' } });
+      });
+
+      it('lists a folded event among the others by the time of its first occurrence', async () => {
+        await repos.audit.record(event(orgId, 'login.succeeded', new Date('2026-01-01T00:00:05.000Z')));
+        await repos.audit.recordFolded(failure('2026-01-01T00:00:10.000Z'), fold);
+        await repos.audit.record(event(orgId, 'login.succeeded', new Date('2026-01-01T00:00:15.000Z')));
+        await repos.audit.recordFolded(failure('2026-01-01T00:00:20.000Z'), fold);
+
+        const { items } = await repos.audit.list(orgId, { limit: 10 });
+
+        expect(items.map((e) => [e.type, e.at])).toEqual([
+          ['login.succeeded', '2026-01-01T00:00:15.000Z'],
+          ['login.failed', '2026-01-01T00:00:10.000Z'],
+          ['login.succeeded', '2026-01-01T00:00:05.000Z'],
+        ]);
+      });
+    });
   });
 });
