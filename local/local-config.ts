@@ -15,6 +15,8 @@ export const LOCAL_TABLE_PREFIX = 'sso-jit-local';
 
 type Env = Record<string, string | undefined>;
 
+const PASSED_THROUGH = ['SETTINGS_CACHE_SECONDS', 'DYNAMODB_CONNECT_TIMEOUT_MS', 'DYNAMODB_REQUEST_TIMEOUT_MS', 'DYNAMODB_MAX_ATTEMPTS'] as const;
+
 /** The functions' environment for a local stack on `port` against `dynamodbEndpoint`. */
 export function localStackEnv(env: Env, dynamodbEndpoint: string): Env {
   const port = Number(env.PORT ?? 3000);
@@ -26,7 +28,8 @@ export function localStackEnv(env: Env, dynamodbEndpoint: string): Env {
       sessionKeyFile: env.SESSION_KEY_FILE ?? LOCAL_SESSION_KEY_FILE,
       spKeyFile: env.SP_KEY_FILE ?? LOCAL_SP_KEY_FILE,
     }),
-    // Two local instances on one DynamoDB are two warm containers: how long each keeps settings.
-    ...(env.SETTINGS_CACHE_SECONDS ? { SETTINGS_CACHE_SECONDS: env.SETTINGS_CACHE_SECONDS } : {}),
+    // Tuning the developer may pass on: how long settings stay in memory (two local
+    // instances on one DynamoDB are two warm containers) and the DynamoDB call bounds.
+    ...Object.fromEntries(PASSED_THROUGH.filter((name) => env[name]).map((name) => [name, env[name]])),
   };
 }
