@@ -27,6 +27,8 @@ export interface ErrorResponderOptions {
   logger: Logger;
   /** Login routes answer browsers with an HTML page unless they ask for JSON. */
   browserPages?: boolean;
+  /** Headers every error response carries besides the usual ones (the console's security headers). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -47,10 +49,11 @@ export function errorResponder(options: ErrorResponderOptions): MiddlewareObj<Ht
       } else {
         options.logger.error('request failed', error as Error);
       }
+      const headers = { ...options.headers };
       request.response =
         options.browserPages && !wantsJson(event)
-          ? html(status, page('Sign-in failed', `<h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p>Error code: <code>${escapeHtml(code)}</code></p>`))
-          : json(status, { error: { code, message } });
+          ? html(status, page('Sign-in failed', `<h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p>Error code: <code>${escapeHtml(code)}</code></p>`), headers)
+          : json(status, { error: { code, message } }, headers);
     },
   };
 }

@@ -46,6 +46,8 @@ export interface TestServiceOptions {
   sameDataAs?: TestService;
   /** How long this instance keeps an org's settings in memory (default 5 s). */
   settingsCacheSeconds?: number;
+  /** The built admin console the Console function serves (default: `dist/console`). */
+  consoleDir?: string;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -65,6 +67,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       settingsCacheSeconds: options.settingsCacheSeconds,
       secretSealing: { kind: 'none' },
       spKeys: { kind: 'none' },
+      ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     },
     {
       clock,
