@@ -1,6 +1,6 @@
 /**
- * The `sso-jit` command line: creates orgs, prints session tokens and rotates the
- * session and SP keys, against the same tables and keys as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
+ * The `sso-jit` command line: creates orgs, prints session tokens and one-time console
+ * sign-in links, and rotates the session and SP keys, against the same tables and keys as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
  * stack's table names and signing key; without it, AWS and the table names and key
  * secret in the environment (USERS_TABLE, MAPPINGS_TABLE, AUDIT_TABLE,
  * LOGIN_STATE_TABLE, SESSION_KEY_SECRET_ARN, BASE_URL).
@@ -16,12 +16,14 @@ import { ENV_VARS, readConfig } from '../shared/config.js';
 import { TABLES } from '../shared/storage/tables.js';
 import { AppError } from '../shared/errors.js';
 import { createOrg } from '../shared/settings/orgs.js';
+import { createLoginLink } from '../shared/sessions/login-links.js';
 import { normalizeEmail } from '../shared/users/model.js';
 import { localStackEnv } from '../local/local-config.js';
 
 const USAGE = `usage:
   sso-jit org create --org ID --name NAME --admin-email EMAIL
   sso-jit token --org ID --email EMAIL [--ttl SECONDS]
+  sso-jit login-link --org ID --email EMAIL   one-time console sign-in URL (10 minutes, single use)
   sso-jit keys rotate        new session signing key; the previous one still verifies
   sso-jit sp-key rotate      new SP key pair for signing AuthnRequests (update IdPs that check it)`;
 
@@ -66,6 +68,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (!user) throw new AppError('NOT_FOUND', `no user ${values.email} in org ${orgId}`);
     if (user.status !== 'active') throw new AppError('USER_BLOCKED', `user ${user.email} is blocked`);
     return rt.sessions.issue(user, ttl ?? rt.config.sessionTtlSeconds);
+  }
+  if (command === 'login-link') {
+    const { values } = parseArgs({ args: argv.slice(1), options: { org: { type: 'string' }, email: { type: 'string' } } });
+    const orgId = required(values, 'org');
+    const email = required(values, 'email');
+    return createLoginLink(runtimeFromEnv(env), orgId, email);
   }
   if (command === 'keys' && sub === 'rotate') {
     const { sessionKeys } = runtimeFromEnv(env).config;

@@ -11,7 +11,7 @@ import { groupSchema, provisioningSettingsSchema, roleMappingSchema, roleSchema,
 import { roleMappingInputSchema, roleMappingsReplaceSchema, rolePreviewSchema } from '../shared/settings/role-mappings.js';
 import { groupInputSchema, roleInputSchema } from '../shared/settings/roles-groups.js';
 import { provisioningSettingsInputSchema, ssoSettingsInputSchema } from '../shared/settings/settings-service.js';
-import { userListQuerySchema, userPatchSchema } from '../shared/users/user-admin.js';
+import { userCreateSchema, userListQuerySchema, userPatchSchema } from '../shared/users/user-admin.js';
 import { ROUTES, routeKey, type RouteDefinition } from './routes.js';
 
 const errorSchema = z.object({ error: z.object({ code: z.enum(Object.keys(ERROR_STATUS) as [string, ...string[]]), message: z.string() }) });
@@ -67,8 +67,8 @@ interface RouteDoc {
   summary: string;
   body?: z.ZodType;
   query?: z.ZodType;
-  /** Success status and its body (none for 204 and redirects). */
-  success: [number, z.ZodType | string | undefined];
+  /** Success status and its body: a JSON schema, or content types (none for 204 and redirects). */
+  success: [number, z.ZodType | string | string[] | undefined];
   /** Login routes also answer browsers with HTML pages. */
   login?: boolean;
 }
@@ -115,6 +115,18 @@ const DOCS: Record<string, RouteDoc> = {
     success: [204, undefined],
   },
   'GET /openapi.json': { summary: 'This document', success: [200, z.record(z.string(), z.unknown())] },
+  'GET /console': { summary: 'The admin console: the app shell (no-store), signed in with the session cookie', success: [200, 'text/html'] },
+  'GET /console/{proxy+}': { summary: 'Any console page path: the same app shell', success: [200, 'text/html'] },
+  'GET /console/assets/{file}': {
+    summary: 'A hashed file of the console build (public, max-age=31536000, immutable); 404 for any other name',
+    success: [200, ['text/javascript', 'text/css']],
+  },
+  'GET /console/login': {
+    summary: 'Redeems a one-time console sign-in link (sso-jit login-link; 10 minutes, single use): 302 /console with the session cookie; 401 page when unknown, used or expired',
+    query: z.object({ token: z.string().describe('the token of the link') }),
+    success: [302, undefined],
+    login: true,
+  },
   'GET /orgs/{orgId}/settings/sso': { summary: 'SSO settings (with ETag)', success: [200, ssoView] },
   'PUT /orgs/{orgId}/settings/sso': { summary: 'Replace the SSO settings (If-Match honoured)', body: ssoSettingsInputSchema, success: [200, ssoView] },
   'GET /orgs/{orgId}/settings/provisioning': { summary: 'Provisioning settings (with ETag)', success: [200, provisioningSettingsSchema] },
@@ -137,6 +149,11 @@ const DOCS: Record<string, RouteDoc> = {
   'PUT /orgs/{orgId}/groups/{groupId}': { summary: 'Rename a group', body: groupInputSchema, success: [200, groupSchema] },
   'DELETE /orgs/{orgId}/groups/{groupId}': { summary: 'Delete a group (not the default group)', success: [204, undefined] },
   'GET /orgs/{orgId}/users': { summary: 'Users, filtered and paginated', query: userListQuerySchema, success: [200, page(userSchema)] },
+  'POST /orgs/{orgId}/users': {
+    summary: 'Create a user by hand (provisionedBy "manual"); 409 CONFLICT when the email exists in the org; only roles whose permissions you hold',
+    body: userCreateSchema,
+    success: [201, userSchema],
+  },
   'GET /orgs/{orgId}/users/{userId}': { summary: 'A user', success: [200, userSchema] },
   'PATCH /orgs/{orgId}/users/{userId}': { summary: 'Change names, status or assignments, or unlink the IdP subject', body: userPatchSchema, success: [200, userSchema] },
   'DELETE /orgs/{orgId}/users/{userId}': { summary: 'Remove a user (manual removal)', success: [204, undefined] },
@@ -155,8 +172,17 @@ export const undocumentedRoutes = (): string[] => [
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
 
+/** A route's path as OpenAPI writes it: API Gateway's greedy `{name+}` is the parameter `{name}`. */
+export const openApiPath = (path: string): string => path.replace(/\{(\w+)\+\}/g, '{$1}');
+
 function operation(route: RouteDefinition, doc: RouteDoc) {
-  const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  const pathParameters = [...route.path.matchAll(/\{(\w+)(\+?)\}/g)].map(([, name, greedy]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+    ...(greedy ? { description: 'the rest of the path, slashes included' } : {}),
+  }));
   const queryShape = doc.query instanceof z.ZodObject ? Object.entries(doc.query.shape as Record<string, z.ZodType>) : [];
   const queryParameters = queryShape.map(([name, schema]) => ({ name, in: 'query', required: false, schema: jsonSchema(schema) }));
   const force = /role-mappings|roles\/\{roleId\}/.test(route.path) && route.method !== 'GET' && route.method !== 'POST' ? [{ name: 'force', in: 'query', required: false, schema: { type: 'string', enum: ['true'] } }] : [];
@@ -169,7 +195,7 @@ function operation(route: RouteDefinition, doc: RouteDoc) {
   };
   return {
     summary: doc.summary,
-    ...(route.permissions ? { security: [{ bearer: [] }], 'x-permissions': route.permissions } : {}),
+    ...(route.permissions ? { security: [{ bearer: [] }, { cookie: [] }], 'x-permissions': route.permissions } : {}),
     parameters: [...pathParameters, ...queryParameters, ...force, ...(route.method === 'PUT' && route.path.includes('/settings/') ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } }] : [])],
     ...(doc.body
       ? {
@@ -185,7 +211,11 @@ function operation(route: RouteDefinition, doc: RouteDoc) {
     responses: {
       [status]: {
         description: status === 302 ? 'Signed in: redirect with the session cookie' : 'Success',
-        ...(typeof body === 'string' ? { content: { [body]: { schema: { type: 'string' } } } } : body ? { content: { 'application/json': { schema: jsonSchema(body) } } } : {}),
+        ...(typeof body === 'string' || Array.isArray(body)
+          ? { content: Object.fromEntries([body].flat().map((type) => [type, { schema: { type: 'string' } }])) }
+          : body
+            ? { content: { 'application/json': { schema: jsonSchema(body) } } }
+            : {}),
       },
       ...(WITHOUT_STORAGE.has(routeKey(route)) ? {} : { 503: unavailable }),
       default: errorResponse,
@@ -202,14 +232,22 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
   for (const route of ROUTES) {
     const doc = DOCS[routeKey(route)];
     if (!doc) continue;
-    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, doc);
+    (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = operation(route, doc);
   }
   const document = {
     openapi: '3.1.0',
     info: { title: 'sso-jit', version: '1', description: `Just-in-time user provisioning for SSO. Permissions: ${PERMISSIONS.join(', ')}.` },
     servers: [{ url: baseUrl }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        cookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'session',
+          description: "The console's session cookie. A write (POST, PUT, PATCH, DELETE) made with it must send Origin equal to BASE_URL's origin, else 403 CSRF_REJECTED. The bearer token wins when both are sent.",
+        },
+      },
       schemas: { Error: jsonSchema(errorSchema) },
     },
     paths,

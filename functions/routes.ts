@@ -19,6 +19,8 @@ export interface FunctionDefinition {
   sealsSecrets?: boolean;
   /** Whether it reads the SP key pair (signs AuthnRequests, publishes the certificate). */
   spKey?: boolean;
+  /** Whether its bundle carries the built admin console (`console/` beside `index.mjs`, built by CDK's bundling). */
+  consoleApp?: boolean;
 }
 
 export interface RouteDefinition {
@@ -66,6 +68,15 @@ export const FUNCTIONS = {
     sessionKeys: 'verify',
     sealsSecrets: true,
   },
+  console: {
+    id: 'Console',
+    entry: 'functions/console.ts',
+    // The app itself talks to the admin routes; this function only redeems login links:
+    // it takes the link (login-state), reads its user and records the sign-in.
+    tables: { users: 'read', audit: 'write', loginState: 'write' },
+    sessionKeys: 'sign',
+    consoleApp: true,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 const admin = (method: RouteDefinition['method'], path: string, ...permissions: Permission[]): RouteDefinition => ({
@@ -95,6 +106,7 @@ export const ADMIN_ROUTES: readonly RouteDefinition[] = [
   admin('PUT', '/groups/{groupId}', 'groups:edit'),
   admin('DELETE', '/groups/{groupId}', 'groups:edit'),
   admin('GET', '/users', 'users:view'),
+  admin('POST', '/users', 'users:edit'),
   admin('GET', '/users/{userId}', 'users:view'),
   admin('PATCH', '/users/{userId}', 'users:edit'),
   admin('DELETE', '/users/{userId}', 'users:edit'),
@@ -116,6 +128,10 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: '/logout', functionId: FUNCTIONS.session.id },
   { method: 'POST', path: '/me/sessions/revoke', functionId: FUNCTIONS.session.id },
   { method: 'GET', path: '/openapi.json', functionId: FUNCTIONS.settings.id },
+  { method: 'GET', path: '/console', functionId: FUNCTIONS.console.id },
+  { method: 'GET', path: '/console/{proxy+}', functionId: FUNCTIONS.console.id },
+  { method: 'GET', path: '/console/assets/{file}', functionId: FUNCTIONS.console.id },
+  { method: 'GET', path: '/console/login', functionId: FUNCTIONS.console.id },
   ...ADMIN_ROUTES,
 ];
 

@@ -23,10 +23,10 @@ import { DEFAULT_SETTINGS_TTL_MS, SettingsCache } from '../shared/settings/setti
 import { OidcDiscoveryCache } from '../shared/oidc/discovery.js';
 import { OidcRelyingParty } from '../shared/oidc/relying-party.js';
 import { FileSpKeySource, SecretsManagerSpKeySource, staticSpKeySource, type SpKeySource } from '../shared/saml/sp-keys.js';
-import { DynamoAuditRepository, DynamoLoginStateRepository, DynamoSessionRevocations, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
+import { DynamoAuditRepository, DynamoLoginLinks, DynamoLoginStateRepository, DynamoSessionRevocations, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
 import type { AuditRepository } from '../shared/audit/ports.js';
 import type { LoginStateRepository } from '../shared/login/ports.js';
-import type { SessionRevocations } from '../shared/sessions/ports.js';
+import type { LoginLinkStore, SessionRevocations } from '../shared/sessions/ports.js';
 import type { SettingsRepository } from '../shared/settings/ports.js';
 import type { UserRepository } from '../shared/users/ports.js';
 import { answerFaultsAsUnavailable } from '../shared/storage/faults.js';
@@ -47,6 +47,8 @@ export interface Runtime {
   sealer: SecretSealer;
   loginState: LoginStateRepository;
   revocations: SessionRevocations;
+  /** One-time console sign-in links (`sso-jit login-link`). */
+  loginLinks: LoginLinkStore;
   spKeys: SpKeySource;
   oidcDiscovery: OidcDiscoveryCache;
   oidc: OidcRelyingParty;
@@ -65,7 +67,14 @@ export interface RuntimeOverrides {
   /** What OIDC discovery, JWKS, token and userinfo requests go through. */
   fetch?: typeof globalThis.fetch;
   /** Other repositories (the in-memory ones, for benchmarks): replaces the DynamoDB adapters. */
-  repositories?: { settings: SettingsRepository; users: UserRepository; audit: AuditRepository; loginState: LoginStateRepository; revocations: SessionRevocations };
+  repositories?: {
+    settings: SettingsRepository;
+    users: UserRepository;
+    audit: AuditRepository;
+    loginState: LoginStateRepository;
+    revocations: SessionRevocations;
+    loginLinks: LoginLinkStore;
+  };
 }
 
 /**
@@ -154,6 +163,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     sealer: new CachingSealer(overrides.sealer ?? sealerFor(config.secretSealing, clock), clock),
     loginState: overrides.repositories?.loginState ?? new DynamoLoginStateRepository(store),
     revocations: overrides.repositories?.revocations ?? new DynamoSessionRevocations(store),
+    loginLinks: overrides.repositories?.loginLinks ?? new DynamoLoginLinks(store),
     spKeys: overrides.spKeys ?? spKeySource(config.spKeys, clock),
     oidcDiscovery,
     oidc: new OidcRelyingParty({ fetch, clock, discovery: oidcDiscovery }),

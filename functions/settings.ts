@@ -1,8 +1,9 @@
 /**
  * The admin routes (API.md "Admin routes") and GET /openapi.json. Adapter only: each
- * route authenticates and authorizes the caller with the permissions ROUTES declares,
- * parses the JSON body, calls one domain function and shapes the response (ETag on
- * settings documents, If-Match passed through).
+ * route authenticates the caller (bearer token, else the `session` cookie, whose writes
+ * must come from BASE_URL's origin), authorizes them with the permissions ROUTES
+ * declares, parses the JSON body, calls one domain function and shapes the response
+ * (ETag on settings documents, If-Match passed through).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -13,9 +14,10 @@ import { addRoleMapping, deleteRoleMapping, previewRoleMapping, replaceRoleMappi
 import { createGroup, createRole, deleteGroup, deleteRole, updateGroup, updateRole } from '../shared/settings/roles-groups.js';
 import { provisioningView, ssoView, updateProvisioningSettings, updateSsoSettings, type ChangeContext, type Versioned } from '../shared/settings/settings-service.js';
 import { toUserView } from '../shared/users/model.js';
-import { getUser, listUsers, patchUser, removeUser, revokeUserSessions } from '../shared/users/user-admin.js';
+import { createUser, getUser, listUsers, patchUser, removeUser, revokeUserSessions } from '../shared/users/user-admin.js';
+import { requireSameOriginForCookie, sessionCredential } from './http/credentials.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
-import { bearerToken, bodyText, json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
+import { bodyText, json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
 import { openApiDocument } from './openapi.js';
 import { ADMIN_ROUTES, FUNCTIONS, routeKey } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
@@ -82,6 +84,7 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     const page = await listUsers(rt, context.orgId, query());
     return json(200, { items: page.items.map(toUserView), cursor: page.cursor ?? null });
   },
+  'POST /orgs/{orgId}/users': async ({ rt, context, body }) => json(201, toUserView(await createUser(rt, context, body()))),
   'GET /orgs/{orgId}/users/{userId}': async ({ rt, context, param }) => json(200, toUserView(await getUser(rt, context.orgId, param('userId')))),
   'PATCH /orgs/{orgId}/users/{userId}': async ({ rt, context, param, body }) => json(200, toUserView(await patchUser(rt, context, param('userId'), body()))),
   'DELETE /orgs/{orgId}/users/{userId}': async ({ rt, context, param }) => {
@@ -120,9 +123,12 @@ export function createSettingsHandler(rt: Runtime) {
       const params = event.pathParameters ?? {};
       const query = event.queryStringParameters ?? {};
       const ifMatch = event.headers?.['if-match'];
+      // The bearer token, else the session cookie (the console); a write made with the
+      // ambient cookie must come from our own origin (CSRF), checked before anything is read.
+      const credential = sessionCredential(event);
+      if (!event.routeKey.startsWith('GET ')) requireSameOriginForCookie(event, credential, rt.baseUrl);
       const attempt = async () => {
-        // Admin routes take the bearer token only, never the ambient session cookie (no CSRF).
-        const principal = await authorize(rt, bearerToken(event), orgId, permissions);
+        const principal = await authorize(rt, credential?.token, orgId, permissions);
         rt.logger.appendKeys({ orgId, actorId: principal.user.id });
         return implementation({
           rt,

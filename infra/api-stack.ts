@@ -21,7 +21,7 @@ import { bindSecretsKey, bindSessionKey, bindSpKey, bindTable } from './bindings
 import type { BoundTable, TableKey } from './data-stack.js';
 import { FUNCTION_MEMORY_MB, type FunctionId } from './function-memory.js';
 import { Monitoring } from './monitoring.js';
-import { SsoFunction } from './sso-function.js';
+import { SsoFunction, type ConsoleSource } from './sso-function.js';
 import type { StageConfig } from './stage.js';
 
 /**
@@ -66,6 +66,8 @@ export interface ApiStackProps extends StackProps {
   readonly sessionSecret: secretsmanager.ISecret;
   readonly secretsKey: kms.IKey;
   readonly spKeySecret: secretsmanager.ISecret;
+  /** Where the admin console is built from (default `console/`); tests give a small fixture. */
+  readonly consoleSource?: ConsoleSource;
 }
 
 /** The public HTTP API and its Lambda functions. */
@@ -129,6 +131,7 @@ export class ApiStack extends Stack {
         memorySize: FUNCTION_MEMORY_MB[definition.id as FunctionId],
         logRemovalPolicy: config.removalPolicy,
         logRetention: config.logRetention,
+        ...(props.consoleSource ? { consoleSource: props.consoleSource } : {}),
       });
       for (const [key, access] of Object.entries(definition.tables) as [TableKey, FunctionDefinition['tables'][TableKey]][]) {
         if (access) bindTable(fn, props.tables[key], access);

@@ -6,8 +6,8 @@
  * callbacks are CPU-bound (XML canonicalisation and signature checks, JWT verification)
  * on every login, so they get the CPU of 1024 MB, where a CPU-bound invocation costs
  * about the same GB-seconds as at 512 MB in half the time; settings validates and seals
- * OIDC client secrets (512 MB); the others read an item or render a small document
- * (256 MB).
+ * OIDC client secrets (512 MB); the others read an item or render a small document,
+ * and Console serves files it holds in memory (256 MB).
  *
  * Reserved and provisioned concurrency are deliberately not set: every function draws
  * from the account's regional concurrency pool (1,000 by default; README "Scaling
@@ -26,4 +26,5 @@ export const FUNCTION_MEMORY_MB: Readonly<Record<FunctionId, number>> = {
   Login: 256,
   SamlMetadata: 256,
   Session: 256,
+  Console: 256,
 };

@@ -2,7 +2,8 @@
  * One Lambda function of the service with the settings every function shares: Node 22
  * on arm64, an ESM bundle built by esbuild, source maps, its own log group with a
  * retention, the Powertools environment. Per-function differences are its memory (from
- * `function-memory.ts`) and what the bindings add (tables, keys), never anything else.
+ * `function-memory.ts`), what the bindings add (tables, keys), and, for the function
+ * whose definition says `consoleApp`, the admin console built into its bundle.
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +13,7 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability.js';
+import { ENV_VARS } from '../shared/config.js';
 import type { FunctionDefinition } from '../functions/routes.js';
 
 /** Repository root: `FunctionDefinition.entry` paths are relative to it. */
@@ -31,6 +33,29 @@ export const POWERTOOLS_ENVIRONMENT: Readonly<Record<string, string>> = {
   POWERTOOLS_LOG_LEVEL: 'INFO',
 };
 
+/** Where the admin console is built from: its entry and stylesheet (default `console/main.tsx`, `console/styles.css`). */
+export interface ConsoleSource {
+  readonly entry: string;
+  readonly css: string;
+}
+
+/** The console's folder inside a bundle, and so inside the Lambda task root. */
+export const BUNDLE_CONSOLE_DIR = 'console';
+/** `CONSOLE_DIR` of the function that serves the console: the bundle's own copy. */
+export const LAMBDA_CONSOLE_DIR = `/var/task/${BUNDLE_CONSOLE_DIR}`;
+
+const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The shell command, run in the repository root after esbuild bundled the function, that
+ * builds the console into the bundle (`scripts/build-console.ts`; it fails the synth,
+ * naming the missing file, when the console's sources are not there).
+ */
+export function consoleBuildCommand(bundleDir: string, source?: ConsoleSource): string {
+  const from = source ? ` --entry ${shellQuote(source.entry)} --css ${shellQuote(source.css)}` : '';
+  return `npx tsx scripts/build-console.ts --out ${shellQuote(join(bundleDir, BUNDLE_CONSOLE_DIR))}${from}`;
+}
+
 /** Props of {@link SsoFunction}. */
 export interface SsoFunctionProps {
   readonly definition: FunctionDefinition;
@@ -42,6 +67,8 @@ export interface SsoFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** Memory in MB (`FUNCTION_MEMORY_MB`). */
   readonly memorySize: number;
+  /** Where a `consoleApp` function's console is built from (default: `console/`). */
+  readonly consoleSource?: ConsoleSource;
 }
 
 /**
@@ -69,7 +96,12 @@ export class SsoFunction extends Construct {
       memorySize: props.memorySize,
       timeout: Duration.seconds(10),
       logGroup,
-      environment: { ...props.environment, ...POWERTOOLS_ENVIRONMENT, NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        ...props.environment,
+        ...POWERTOOLS_ENVIRONMENT,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.definition.consoleApp ? { [ENV_VARS.consoleDir]: LAMBDA_CONSOLE_DIR } : {}),
+      },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',
@@ -79,6 +111,15 @@ export class SsoFunction extends Construct {
         sourceMap: true,
         sourcesContent: false,
         externalModules: ['@aws-sdk/*'],
+        ...(props.definition.consoleApp
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (_inputDir: string, outputDir: string) => [consoleBuildCommand(outputDir, props.consoleSource)],
+              },
+            }
+          : {}),
       },
     });
   }

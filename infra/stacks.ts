@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack.js';
 import { DataStack } from './data-stack.js';
 import { acknowledgeNagFindings } from './nag.js';
+import type { ConsoleSource } from './sso-function.js';
 import type { StageConfig } from './stage.js';
 
 export interface SsoJitStacks {
@@ -15,8 +16,13 @@ export interface SsoJitStacks {
   readonly api: ApiStack;
 }
 
+/** How the stacks are built, beside the stage: where the admin console's sources are (default `console/`). */
+export interface BuildOptions {
+  readonly consoleSource?: ConsoleSource;
+}
+
 /** Creates both stacks of a stage in `scope` (normally the `App`). */
-export function createStacks(scope: Construct, config: StageConfig, env?: Environment): SsoJitStacks {
+export function createStacks(scope: Construct, config: StageConfig, env?: Environment, build: BuildOptions = {}): SsoJitStacks {
   const prefix = `SsoJit-${config.stage}`;
   const data = new DataStack(scope, `${prefix}-Data`, {
     env,
@@ -30,6 +36,7 @@ export function createStacks(scope: Construct, config: StageConfig, env?: Enviro
     sessionSecret: data.sessionSecret,
     secretsKey: data.secretsKey,
     spKeySecret: data.spKeySecret,
+    ...(build.consoleSource ? { consoleSource: build.consoleSource } : {}),
     description: `sso-jit ${config.stage}: HTTP API, functions and alarms (stateless)`,
   });
   for (const stack of [data, api]) {

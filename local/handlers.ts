@@ -3,6 +3,7 @@
  * and the end-to-end tests dispatch to. The same factories build the Lambda handlers.
  */
 import { createAcsHandler } from '../functions/acs.js';
+import { createConsoleHandler } from '../functions/console.js';
 import { createLoginHandler } from '../functions/login.js';
 import { createOidcCallbackHandler } from '../functions/oidc-callback.js';
 import { FUNCTIONS } from '../functions/routes.js';
@@ -20,5 +21,6 @@ export function createHandlers(rt: Runtime): Record<string, HttpLambdaHandler> {
     [FUNCTIONS.samlMetadata.id]: createSamlMetadataHandler(rt),
     [FUNCTIONS.session.id]: createSessionHandler(rt),
     [FUNCTIONS.settings.id]: createSettingsHandler(rt),
+    [FUNCTIONS.console.id]: createConsoleHandler(rt),
   };
 }

@@ -12,6 +12,8 @@ export const LOCAL_SESSION_KEY_FILE = `${LOCAL_DIR}/session-keys.json`;
 /** The local SP key pair (made by `npm start` on first run) that signs AuthnRequests. */
 export const LOCAL_SP_KEY_FILE = `${LOCAL_DIR}/sp-key.json`;
 export const LOCAL_TABLE_PREFIX = 'sso-jit-local';
+/** Where `npm start` builds the admin console and the Console function reads it (git-ignored). */
+export const LOCAL_CONSOLE_DIR = `${REPO_ROOT}dist/console`;
 
 type Env = Record<string, string | undefined>;
 
@@ -28,6 +30,7 @@ export function localStackEnv(env: Env, dynamodbEndpoint: string): Env {
       sessionKeyFile: env.SESSION_KEY_FILE ?? LOCAL_SESSION_KEY_FILE,
       spKeyFile: env.SP_KEY_FILE ?? LOCAL_SP_KEY_FILE,
     }),
+    CONSOLE_DIR: env.CONSOLE_DIR ?? LOCAL_CONSOLE_DIR,
     // Tuning the developer may pass on: how long settings stay in memory (two local
     // instances on one DynamoDB are two warm containers) and the DynamoDB call bounds.
     ...Object.fromEntries(PASSED_THROUGH.filter((name) => env[name]).map((name) => [name, env[name]])),

@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole service on this machine. DynamoDB Local (embedded, in memory
- * unless DATA_DIR), the tables from the shared definitions, every route on PORT through
- * the same handlers Lambda runs, and (unless SEED_DEMO=0) a `demo` org wired to a
- * development SAML IdP. Prints the URLs, the DynamoDB endpoint and an admin token.
+ * unless DATA_DIR), the tables from the shared definitions, the admin console built into
+ * dist/console, every route on PORT through the same handlers Lambda runs, and (unless
+ * SEED_DEMO=0) a `demo` org wired to a development SAML IdP. Prints the URLs, the
+ * DynamoDB endpoint, an admin token and a console sign-in link.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { ROUTES } from '../functions/routes.js';
@@ -10,6 +11,8 @@ import { createRuntime, type Runtime } from '../functions/runtime.js';
 import { readConfig } from '../shared/config.js';
 import { AppError } from '../shared/errors.js';
 import { createOrg } from '../shared/settings/orgs.js';
+import { createLoginLink } from '../shared/sessions/login-links.js';
+import { buildConsole, ConsoleBuildError } from '../scripts/build-console.js';
 import { randomToken } from '../shared/clock.js';
 import { FileSpKeySource } from '../shared/saml/sp-keys.js';
 import { addRoleMapping } from '../shared/settings/role-mappings.js';
@@ -55,6 +58,7 @@ function homePage(baseUrl: string): ExtraRoute {
             link(`/sso/${DEMO_ORG}/login?fwd=/me`, 'Sign in to the SAML demo org (SP-initiated)'),
             link(devIdpPath(DEMO_ORG), 'Sign in at the development SAML IdP (IdP-initiated)'),
             link(`/sso/${DEMO_OIDC_ORG}/login?fwd=/me`, 'Sign in to the OIDC demo org'),
+            link('/console', 'Admin console'),
             link('/openapi.json', 'OpenAPI description'),
           ].join('')}</ul><form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
         ),
@@ -144,6 +148,16 @@ async function main(): Promise<void> {
     await new FileSpKeySource(config.spKeys.path).store({ privateKeyPem, certificatePem });
   }
 
+  // The console as the Console function serves it in Lambda: built, then read from CONSOLE_DIR.
+  // A console that does not build leaves the API running and says why.
+  let consoleNote = '';
+  try {
+    await buildConsole({ outDir: config.consoleDir });
+  } catch (error) {
+    if (!(error instanceof ConsoleBuildError)) throw error;
+    consoleNote = `   (not built: ${error.message})`;
+  }
+
   const idps = new Map<string, SamlIdpKeys>();
   let oidcProvider: DevOidcProvider | undefined;
   if (env.SEED_DEMO !== '0') {
@@ -201,7 +215,10 @@ async function main(): Promise<void> {
       `  Login page       ${config.baseUrl}/login   (type any @demo.example or @demo-oidc.example address)`,
       `  Admin token      ${admin ? await rt.sessions.issue(admin) : '(demo admin missing)'}`,
       `                   (${DEMO_ADMIN}; try: curl -H "Authorization: Bearer <token>" ${config.baseUrl}/orgs/${DEMO_ORG}/settings/sso)`,
+      `  Console          ${config.baseUrl}/console   (sign in: ${admin?.status === 'active' ? await createLoginLink(rt, DEMO_ORG, DEMO_ADMIN) : 'demo admin missing'})${consoleNote}`,
     );
+  } else {
+    lines.push(`  Console          ${config.baseUrl}/console   (sign in: npx sso-jit login-link --org ID --email EMAIL)${consoleNote}`);
   }
   lines.push(`  CLI              DYNAMODB_ENDPOINT=${dynamo.endpoint} npx sso-jit token --org ${DEMO_ORG} --email ${DEMO_ADMIN}`, 'Ctrl-C stops everything.');
   console.log(lines.join('\n'));

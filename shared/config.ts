@@ -27,6 +27,12 @@ export interface Config {
   secretSealing: { kind: 'kms'; keyId: string } | { kind: 'file'; path: string } | { kind: 'none' };
   /** The SP key pair that signs AuthnRequests: a Secrets Manager secret in AWS, a file locally, or none. */
   spKeys: { kind: 'secretsManager'; secretId: string } | { kind: 'file'; path: string } | { kind: 'none' };
+  /**
+   * The folder holding the built admin console (`index.html`, `assets/`): `CONSOLE_DIR`,
+   * set by CDK to the folder inside the Console function's bundle. Absent: `dist/console`
+   * under the working directory (what `npm run build:console` writes).
+   */
+  consoleDir?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,6 +79,7 @@ export const ENV_VARS = {
   secretsKmsKeyArn: 'SECRETS_KMS_KEY_ARN',
   spKeySecretArn: 'SP_KEY_SECRET_ARN',
   spKeyFile: 'SP_KEY_FILE',
+  consoleDir: 'CONSOLE_DIR',
 } as const;
 
 export class ConfigError extends Error {
@@ -161,6 +168,7 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
         ? { kind: 'file', path: env.SP_KEY_FILE }
         : { kind: 'none' },
     secretSealing: env.SECRETS_KMS_KEY_ARN ? { kind: 'kms', keyId: env.SECRETS_KMS_KEY_ARN } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
+    ...(env.CONSOLE_DIR ? { consoleDir: env.CONSOLE_DIR } : {}),
   };
 }
 

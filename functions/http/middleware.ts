@@ -34,6 +34,8 @@ export interface ErrorResponderOptions {
    * decides per request: `false` gives the JSON error body whatever `Accept` says.
    */
   browserPages?: boolean | ((event: HttpEvent) => boolean);
+  /** Headers every error response carries besides the usual ones (the console's security headers). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -50,7 +52,7 @@ export function errorResponder(options: ErrorResponderOptions): MiddlewareObj<Ht
       let status = 500;
       let code = 'INTERNAL';
       let message = `Something went wrong on our side. Quote request id ${context.awsRequestId} when asking for help.`;
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...options.headers };
       if (error instanceof AppError && error.expose) {
         ({ status, code, message } = error);
         if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);

@@ -33,7 +33,7 @@ const forbidden = () => new AppError('FORBIDDEN', 'You do not have permission to
  *   `FORBIDDEN` (missing permission, or `orgId` is not the token's org, existing or not)
  */
 export async function authorize(deps: AuthorizeDeps, token: string | undefined, orgId: string, required: readonly Permission[]): Promise<Principal> {
-  if (!token) throw new AppError('UNAUTHENTICATED', 'Send a session token: Authorization: Bearer <token>.');
+  if (!token) throw new AppError('UNAUTHENTICATED', 'Sign in first: send Authorization: Bearer <token>, or sign in to the console for a session cookie.');
   const { user, claims } = await currentSession(deps, token);
   // Checked after authentication, before any read of `orgId`: another org looks the same whether it exists or not.
   if (claims.org !== orgId) throw forbidden();

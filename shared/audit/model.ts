@@ -13,6 +13,7 @@ export type AuditEventType =
   | 'user.updated'
   | 'user.deleted'
   | 'user.sessions_revoked'
+  | 'user.console_link_used'
   | 'org.created'
   | 'settings.sso.updated'
   | 'settings.provisioning.updated'

@@ -36,7 +36,7 @@ import type { User } from '../users/model.js';
 import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
 import type { AuditRepository, FoldRule } from '../audit/ports.js';
 import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
-import type { SessionRevocations } from '../sessions/ports.js';
+import type { LoginLink, LoginLinkStore, SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
 import { MAPPINGS_BY_IDP_INDEX, tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
@@ -134,6 +134,32 @@ export class DynamoUserRepository implements UserRepository {
       }),
     );
     return typeof Item?.emailRef === 'string' ? this.findByEmail(orgId, Item.emailRef) : undefined;
+  }
+
+  async create(user: User, events: AuditEvent[]): Promise<void> {
+    const { tables } = this.options;
+    try {
+      await this.options.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: tables.users, Item: userItem(user), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: tables.users,
+                Item: { pk: tableKey.org(user.orgId), sk: tableKey.userById(user.id), emailRef: user.email },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (reasonCodes(error)?.[0] === 'ConditionalCheckFailed') {
+        throw new AppError('CONFLICT', `A user with the email ${user.email} already exists in this org.`, { cause: error });
+      }
+      throw error;
+    }
   }
 
   async commitLogin(commit: LoginCommit): Promise<void> {
@@ -688,5 +714,43 @@ export class DynamoSessionRevocations implements SessionRevocations {
     );
     // An expired marker outlived a token that no longer verifies anyway.
     return typeof Item?.[TTL_ATTRIBUTE] === 'number' && Item[TTL_ATTRIBUTE] >= epochSeconds(this.options.clock.now());
+  }
+}
+
+/** One-time console sign-in links in the login-state table, by the SHA-256 of their token. */
+export class DynamoLoginLinks implements LoginLinkStore {
+  constructor(private readonly options: DynamoStoreOptions) {}
+
+  async save(link: LoginLink): Promise<void> {
+    const { tokenHash, expiresAt, ...rest } = link;
+    await this.options.client.send(
+      new PutCommand({
+        TableName: this.options.tables.loginState,
+        Item: { pk: tableKey.loginLink(tokenHash), ...rest, [TTL_ATTRIBUTE]: epochSeconds(expiresAt) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async take(tokenHash: string): Promise<LoginLink | undefined> {
+    try {
+      // The condition makes the first taker the only one, and leaves an expired link unused.
+      const { Attributes } = await this.options.client.send(
+        new DeleteCommand({
+          TableName: this.options.tables.loginState,
+          Key: { pk: tableKey.loginLink(tokenHash) },
+          ConditionExpression: 'attribute_exists(pk) AND #exp >= :now',
+          ExpressionAttributeNames: { '#exp': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': epochSeconds(this.options.clock.now()) },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      if (!Attributes) return undefined;
+      const { orgId, userId, email, [TTL_ATTRIBUTE]: expires } = Attributes;
+      return { tokenHash, orgId: String(orgId), userId: String(userId), email: String(email), expiresAt: new Date(Number(expires) * 1000) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
   }
 }

@@ -4,14 +4,14 @@
  * never what `npm start` or a deployment uses.
  */
 import type { AuditEvent } from '../audit/model.js';
-import type { Clock } from '../clock.js';
+import { epochSeconds, type Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { OrgSettings } from '../settings/model.js';
 import type { User } from '../users/model.js';
 import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
 import type { AuditRepository, FoldRule } from '../audit/ports.js';
 import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
-import type { SessionRevocations } from '../sessions/ports.js';
+import type { LoginLink, LoginLinkStore, SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
 
@@ -37,6 +37,8 @@ export class MemoryStore {
   readonly pending = new Map<string, PendingLogin>();
   /** Revoked session token ids, each until the token's expiry. */
   readonly revoked = new Map<string, Date>();
+  /** One-time console sign-in links, by the SHA-256 of their token. */
+  readonly loginLinks = new Map<string, LoginLink>();
   constructor(readonly clock: Clock) {}
 }
 
@@ -59,6 +61,13 @@ export class MemoryUserRepository implements UserRepository {
   async findById(orgId: string, userId: string): Promise<User | undefined> {
     const user = [...this.store.users.values()].find((candidate) => candidate.orgId === orgId && candidate.id === userId);
     return user && clone(user);
+  }
+
+  async create(user: User, events: AuditEvent[]): Promise<void> {
+    const key = userKey(user.orgId, user.email);
+    if (this.store.users.has(key)) throw new AppError('CONFLICT', `A user with the email ${user.email} already exists in this org.`);
+    this.store.users.set(key, clone(user));
+    this.store.audit.push(...events.map(clone));
   }
 
   async commitLogin(commit: LoginCommit): Promise<void> {
@@ -244,6 +253,23 @@ export class MemorySessionRevocations implements SessionRevocations {
   }
 }
 
+export class MemoryLoginLinks implements LoginLinkStore {
+  constructor(private readonly store: MemoryStore) {}
+
+  async save(link: LoginLink): Promise<void> {
+    if (this.store.loginLinks.has(link.tokenHash)) throw new Error('login link exists');
+    this.store.loginLinks.set(link.tokenHash, clone(link));
+  }
+
+  async take(tokenHash: string): Promise<LoginLink | undefined> {
+    const link = this.store.loginLinks.get(tokenHash);
+    // As the DynamoDB condition: an expired link is not taken (its TTL removes it).
+    if (!link || epochSeconds(link.expiresAt) < epochSeconds(this.store.clock.now())) return undefined;
+    this.store.loginLinks.delete(tokenHash);
+    return clone(link);
+  }
+}
+
 /** The repositories over one fresh in-memory store. */
 export function createMemoryRepositories(clock: Clock) {
   const store = new MemoryStore(clock);
@@ -254,5 +280,6 @@ export function createMemoryRepositories(clock: Clock) {
     audit: new MemoryAuditRepository(store),
     loginState: new MemoryLoginStateRepository(store),
     revocations: new MemorySessionRevocations(store),
+    loginLinks: new MemoryLoginLinks(store),
   };
 }

@@ -87,7 +87,8 @@ export const auditTable: TableDefinition = {
 /**
  * login-state: single-use records, all with a TTL: `pk = REPLAY#{orgId}#{assertionId}`
  * (consumed assertion ids), `AUTHN#{orgId}#{requestId}` (pending AuthnRequests),
- * `OIDC#{state}` (state, nonce, PKCE verifier), `REVOKED#{jti}` (signed-out session tokens).
+ * `OIDC#{state}` (state, nonce, PKCE verifier), `REVOKED#{jti}` (signed-out session tokens),
+ * `LINK#{sha256 of the token}` (one-time console sign-in links).
  */
 export const loginStateTable: TableDefinition = {
   id: 'LoginState',
@@ -127,6 +128,8 @@ export const tableKey = {
    */
   /** A signed-out session token, by its `jti`, until the token's `exp`. */
   revokedSession: (jti: string) => `REVOKED#${jti}`,
+  /** A one-time console sign-in link, by the SHA-256 of its token (the token is never stored). */
+  loginLink: (tokenHash: string) => `LINK#${tokenHash}`,
   pendingLogin: (ref: { orgId: string; protocol: 'saml' | 'oidc'; id: string }) =>
     ref.protocol === 'saml' ? `AUTHN#${ref.orgId}#${ref.id}` : `OIDC#${ref.id}`,
 } as const;

@@ -50,6 +50,12 @@ export interface UserChange {
 export interface UserRepository {
   findByEmail(orgId: string, email: string): Promise<User | undefined>;
   findById(orgId: string, userId: string): Promise<User | undefined>;
+  /**
+   * An admin's creation: the user (by email and by id) and its audit events in one
+   * transaction, only while no user of the org has that email.
+   * @throws AppError `CONFLICT` when the org already has a user with this email
+   */
+  create(user: User, events: AuditEvent[]): Promise<void>;
   /** Writes the user, the audit events and the replay marker in one transaction; throws `CommitConflict`. */
   commitLogin(commit: LoginCommit): Promise<void>;
   /**

@@ -1,6 +1,7 @@
 /**
- * Users as an admin manages them: list (filtered, paginated), read, change, remove.
- * Removing a user at the IdP never removes them here: removal is this manual step.
+ * Users as an admin manages them: create (manual provisioning), list (filtered,
+ * paginated), read, change, remove. Removing a user at the IdP never removes them here:
+ * removal is this manual step.
  */
 import { z } from 'zod';
 import type { AuditEvent } from '../audit/model.js';
@@ -12,7 +13,8 @@ import { parseInput } from '../settings/validation.js';
 import type { Page } from '../paging.js';
 import type { SettingsRepository } from '../settings/ports.js';
 import type { UserChange, UserRepository } from './ports.js';
-import { normalizeEmail, type User } from './model.js';
+import type { OrgSettings } from '../settings/model.js';
+import { normalizeEmail, type Assignment, type User } from './model.js';
 
 export interface UserAdminDeps {
   users: UserRepository;
@@ -28,11 +30,20 @@ export const userListQuerySchema = z.strictObject({
   cursor: z.string().max(2048).optional(),
 });
 
+const assignmentSchema = z.strictObject({ groupId: z.string().min(1), roleId: z.string().min(1) });
+
+export const userCreateSchema = z.strictObject({
+  email: z.email('must be an email address').max(320),
+  firstName: z.string().trim().min(1).max(256).optional(),
+  lastName: z.string().trim().min(1).max(256).optional(),
+  assignments: z.array(assignmentSchema).max(100),
+});
+
 export const userPatchSchema = z.strictObject({
   firstName: z.string().trim().min(1).max(256).nullable().optional(),
   lastName: z.string().trim().min(1).max(256).nullable().optional(),
   status: z.enum(['active', 'blocked']).optional(),
-  assignments: z.array(z.strictObject({ groupId: z.string().min(1), roleId: z.string().min(1) })).max(100).optional(),
+  assignments: z.array(assignmentSchema).max(100).optional(),
   idpSubject: z.null().optional().describe('null unlinks the recorded IdP subject'),
 });
 
@@ -52,6 +63,47 @@ function event(deps: UserAdminDeps, context: ChangeContext, type: AuditEvent['ty
 }
 
 /**
+ * Refuses assignments naming a role or group the org lacks, or a role whose permissions
+ * the actor does not hold (nobody grants more than they hold).
+ * @throws AppError `FORBIDDEN`, `VALIDATION_FAILED` (naming the assignment)
+ */
+function checkAssignments(context: ChangeContext, settings: OrgSettings, assignments: readonly Assignment[]): void {
+  assertActorHolds(context, permissionsOfRoles(settings.roles, assignments.map((a) => a.roleId)), 'assign these roles');
+  assignments.forEach(({ roleId, groupId }, index) => {
+    if (!settings.roles.some((role) => role.id === roleId)) throw new AppError('VALIDATION_FAILED', `assignments[${index}].roleId: no role "${roleId}" exists in this org`);
+    if (!settings.groups.some((group) => group.id === groupId)) throw new AppError('VALIDATION_FAILED', `assignments[${index}].groupId: no group "${groupId}" exists in this org`);
+  });
+}
+
+/**
+ * Creates a user by hand (`provisionedBy: "manual"`, not JIT-provisioned, active), with
+ * its `user.created` event in the same transaction.
+ * @throws AppError `VALIDATION_FAILED`, `FORBIDDEN` (assigning a role the actor does not
+ *   hold), `CONFLICT` (the email exists in the org)
+ */
+export async function createUser(deps: UserAdminDeps, context: ChangeContext, input: unknown): Promise<User> {
+  const parsed = parseInput(userCreateSchema, input);
+  const settings = await currentSettings(deps, context);
+  checkAssignments(context, settings, parsed.assignments);
+  const at = deps.clock.now().toISOString();
+  const user: User = {
+    id: deps.ids.newId(),
+    orgId: context.orgId,
+    email: normalizeEmail(parsed.email),
+    ...(parsed.firstName === undefined ? {} : { firstName: parsed.firstName }),
+    ...(parsed.lastName === undefined ? {} : { lastName: parsed.lastName }),
+    status: 'active',
+    provisionedBy: 'manual',
+    jitProvisioned: false,
+    assignments: parsed.assignments.map(({ groupId, roleId }) => ({ groupId, roleId })),
+    createdAt: at,
+    updatedAt: at,
+  };
+  await deps.users.create(user, [event(deps, context, 'user.created', user, { email: user.email, provisionedBy: 'manual', assignments: user.assignments })]);
+  return user;
+}
+
+/**
  * Changes names, status, assignments, or unlinks the IdP subject.
  * @throws AppError `VALIDATION_FAILED` (unknown role or group), `NOT_FOUND`, `CONFLICT` (blocking yourself)
  */
@@ -67,13 +119,7 @@ export async function patchUser(deps: UserAdminDeps, context: ChangeContext, use
   if (patch.status !== undefined || patch.assignments !== undefined || patch.idpSubject !== undefined) {
     assertActorHolds(context, permissionsOfRoles(roles, user.assignments.map((a) => a.roleId)), 'change this user');
   }
-  if (patch.assignments) {
-    assertActorHolds(context, permissionsOfRoles(roles, patch.assignments.map((a) => a.roleId)), 'assign these roles');
-    patch.assignments.forEach(({ roleId, groupId }, index) => {
-      if (!settings.roles.some((role) => role.id === roleId)) throw new AppError('VALIDATION_FAILED', `assignments[${index}].roleId: no role "${roleId}" exists in this org`);
-      if (!settings.groups.some((group) => group.id === groupId)) throw new AppError('VALIDATION_FAILED', `assignments[${index}].groupId: no group "${groupId}" exists in this org`);
-    });
-  }
+  if (patch.assignments) checkAssignments(context, settings, patch.assignments);
   const change: UserChange = { set: { updatedAt: deps.clock.now().toISOString() }, remove: [] };
   const changed: Record<string, { from: unknown; to: unknown }> = {};
   for (const field of ['firstName', 'lastName'] as const) {

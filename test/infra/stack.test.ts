@@ -4,10 +4,12 @@
  * a bundle of at most 1.5 MB, each function's IAM policy and environment name exactly
  * the tables its definition declares, the stage logs and throttles, the alarms exist,
  * and cdk-nag's AwsSolutions pack finds nothing unacknowledged.
+ * The Console function's bundle carries the admin console, built by CDK's bundling (from
+ * a small fixture here: the app itself is not what these tests are about).
  * Each app is synthesized once per file: the dev app with its bundles, a prod app (from
  * context, with a custom domain) without bundling.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -20,7 +22,9 @@ import { DataStack, tableKey, type TableKey } from '../../infra/data-stack.js';
 import { FUNCTION_MEMORY_MB, type FunctionId } from '../../infra/function-memory.js';
 import { nagPack } from '../../infra/nag.js';
 import { createStacks, type SsoJitStacks } from '../../infra/stacks.js';
+import { consoleBuildCommand, LAMBDA_CONSOLE_DIR } from '../../infra/sso-function.js';
 import { STAGE_DEFAULTS, stageConfig, stageFromContext } from '../../infra/stage.js';
+import { FIXTURE_MARKER, writeConsoleFixture } from '../support/console-fixture.js';
 
 type Json = Record<string, any>;
 
@@ -57,7 +61,8 @@ let prodApi: Template;
 
 beforeAll(() => {
   app = new App({ context: cdkContext });
-  stacks = createStacks(app, stageConfig('dev'));
+  const fixture = writeConsoleFixture();
+  stacks = createStacks(app, stageConfig('dev'), undefined, { consoleSource: { entry: fixture.entry, css: fixture.css } });
   data = Template.fromStack(stacks.data);
   api = Template.fromStack(stacks.api);
   // No bundling needed for the prod app: skip it.
@@ -72,6 +77,12 @@ const tableLogicalId = (definition: TableDefinition) =>
 const functionLogicalId = (id: string) => stacks.api.getLogicalId(stacks.api.functions.get(id)!.node.defaultChild as never);
 const roleLogicalId = (id: string) => stacks.api.getLogicalId(stacks.api.functions.get(id)!.role!.node.defaultChild as never);
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** The folder of a function's bundle in the cloud assembly. */
+function bundleDir(id: string): string {
+  const code = api.findResources('AWS::Lambda::Function')[functionLogicalId(id)]!.Properties.Code as Json;
+  return join(app.outdir, `asset.${(code.S3Key as string).replace(/\.zip$/, '')}`);
+}
 
 /** The statements of the policies attached to a role. */
 function statementsOfRole(roleId: string): Json[] {
@@ -189,8 +200,8 @@ describe('api stack', () => {
     },
   );
 
-  it('sizes the login callbacks at 1024 MB, settings at 512 MB and the rest at 256 MB', () => {
-    expect(FUNCTION_MEMORY_MB).toEqual({ Acs: 1024, OidcCallback: 1024, Settings: 512, Login: 256, SamlMetadata: 256, Session: 256 });
+  it('sizes the login callbacks at 1024 MB, settings at 512 MB and the rest (the console too) at 256 MB', () => {
+    expect(FUNCTION_MEMORY_MB).toEqual({ Acs: 1024, OidcCallback: 1024, Settings: 512, Login: 256, SamlMetadata: 256, Session: 256, Console: 256 });
   });
 
   it('provisions no concurrency', () => {
@@ -199,10 +210,34 @@ describe('api stack', () => {
   });
 
   it.each(FUNCTION_DEFINITIONS.map((f) => [f.id]))('bundles %s into an index.mjs of at most 1.5 MB', (id) => {
-    const code = api.findResources('AWS::Lambda::Function')[functionLogicalId(id)]!.Properties.Code as Json;
-    const assetHash = (code.S3Key as string).replace(/\.zip$/, '');
-    const bundle = join(app.outdir, `asset.${assetHash}`, 'index.mjs');
-    expect(statSync(bundle).size).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+    expect(statSync(join(bundleDir(id), 'index.mjs')).size).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+  });
+
+  it('ships the built console inside the Console bundle and points CONSOLE_DIR at it', () => {
+    const bundle = bundleDir(FUNCTIONS.console.id);
+    const assets = readdirSync(join(bundle, 'console', 'assets'));
+    const html = readFileSync(join(bundle, 'console', 'index.html'), 'utf8');
+    const script = assets.find((name) => name.endsWith('.js'))!;
+
+    expect(assets).toEqual(expect.arrayContaining([expect.stringMatching(/^app-[A-Z0-9]+\.js$/), expect.stringMatching(/^app-[A-Z0-9]+\.css$/)]));
+    expect(html).toContain(`<script type="module" src="/console/assets/${script}"></script>`);
+    expect(readFileSync(join(bundle, 'console', 'assets', script), 'utf8')).toContain(FIXTURE_MARKER);
+    expect(api.findResources('AWS::Lambda::Function')[functionLogicalId(FUNCTIONS.console.id)]!.Properties.Environment.Variables.CONSOLE_DIR).toBe(LAMBDA_CONSOLE_DIR);
+    expect(LAMBDA_CONSOLE_DIR).toBe('/var/task/console');
+  });
+
+  it('ships no console in any other bundle, nor CONSOLE_DIR', () => {
+    for (const definition of FUNCTION_DEFINITIONS.filter((candidate) => !candidate.consoleApp)) {
+      expect(readdirSync(bundleDir(definition.id)), definition.id).not.toContain('console');
+      expect(api.findResources('AWS::Lambda::Function')[functionLogicalId(definition.id)]!.Properties.Environment.Variables, definition.id).not.toHaveProperty('CONSOLE_DIR');
+    }
+  });
+
+  it('builds the console from console/ when no other source is given, into the bundle', () => {
+    expect(consoleBuildCommand('/tmp/bundle')).toBe("npx tsx scripts/build-console.ts --out '/tmp/bundle/console'");
+    expect(consoleBuildCommand("/tmp/it's", { entry: '/src/main.tsx', css: '/src/styles.css' })).toBe(
+      "npx tsx scripts/build-console.ts --out '/tmp/it'\\''s/console' --entry '/src/main.tsx' --css '/src/styles.css'",
+    );
   });
 
   it('keeps every log group of both stacks for a set time, with explicit log groups only', () => {

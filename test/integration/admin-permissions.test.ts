@@ -145,6 +145,12 @@ const CALLS: Record<string, () => Promise<Call>> = {
   'PUT /orgs/{orgId}/groups/{groupId}': async () => ({ params: { groupId: await createGroup() }, body: { name: unique('group') }, success: 200 }),
   'DELETE /orgs/{orgId}/groups/{groupId}': async () => ({ params: { groupId: await createGroup() }, success: 204 }),
   'GET /orgs/{orgId}/users': async () => ({ params: {}, success: 200 }),
+  // Regular User carries no permission: anyone with users:edit may hand it out.
+  'POST /orgs/{orgId}/users': async () => ({
+    params: {},
+    body: { email: `${unique('new')}@${org.orgId}.test`, assignments: [{ groupId: 'default', roleId: 'regular-user' }] },
+    success: 201,
+  }),
   'GET /orgs/{orgId}/users/{userId}': async () => ({ params: { userId: (await createUser([])).id }, success: 200 }),
   'PATCH /orgs/{orgId}/users/{userId}': async () => ({ params: { userId: (await createUser([])).id }, body: { firstName: 'Grace' }, success: 200 }),
   'DELETE /orgs/{orgId}/users/{userId}': async () => ({ params: { userId: (await createUser([])).id }, success: 204 }),
@@ -204,6 +210,7 @@ const API_PERMISSIONS: Record<string, Permission[]> = {
   'PUT /orgs/{orgId}/groups/{groupId}': ['groups:edit'],
   'DELETE /orgs/{orgId}/groups/{groupId}': ['groups:edit'],
   'GET /orgs/{orgId}/users': ['users:view'],
+  'POST /orgs/{orgId}/users': ['users:edit'],
   'GET /orgs/{orgId}/users/{userId}': ['users:view'],
   'PATCH /orgs/{orgId}/users/{userId}': ['users:edit'],
   'DELETE /orgs/{orgId}/users/{userId}': ['users:edit'],
@@ -324,17 +331,83 @@ describe('authentication on the admin routes', () => {
     }
   });
 
-  it('takes the bearer token only: the ambient session cookie does not authenticate an admin route (CSRF)', async () => {
-    const response = await callAs(undefined, routeNamed('GET /orgs/{orgId}/users'), org.orgId, { cookie: `session=${adminToken}` });
-
-    expectStatus(response, 401);
-  });
-
   it('refuses a write whose body is not declared as JSON (what a cross-site form could send)', async () => {
     const response = await apiClient(service, adminToken)('POST', `/orgs/${org.orgId}/groups`, JSON.stringify({ name: unique('group') }), { 'content-type': 'text/plain' });
 
     expectStatus(response, 400);
     expect(response.body.error.message).toMatch(/^body: .*application\/json/);
+  });
+});
+
+describe('the session cookie on the admin routes (the console)', () => {
+  const ownOrigin = () => new URL(service.baseUrl).origin;
+  const groupNamed = async (name: string) => (await service.rt.settingsRepository.load(org.orgId))?.groups.find((group) => group.name === name);
+
+  it('authenticates a GET with the session cookie alone', async () => {
+    const response = await callAs(undefined, routeNamed('GET /orgs/{orgId}/users'), org.orgId, { cookie: `session=${adminToken}` });
+
+    expectStatus(response, 200);
+    expect(response.body.items.map((user: { email: string }) => user.email)).toContain(org.adminEmail);
+  });
+
+  it.each([
+    ['without an Origin', {}],
+    ['from another origin', { origin: 'https://evil.example' }],
+    ['from a look-alike origin (another port of the same host)', { origin: 'http://127.0.0.1:1' }],
+    ['with Origin "null" (a sandboxed or file page)', { origin: 'null' }],
+  ])('refuses a cookie-authenticated write %s with 403 CSRF_REJECTED, and changes nothing', async (_case, origin: Record<string, string>) => {
+    const name = unique('csrf-group');
+
+    const response = await apiClient(service)('POST', `/orgs/${org.orgId}/groups`, { name }, { cookie: `session=${adminToken}`, ...origin });
+
+    expectStatus(response, 403);
+    expect(response.body).toEqual({ error: { code: 'CSRF_REJECTED', message: expect.any(String) } });
+    expect(await groupNamed(name)).toBeUndefined();
+  });
+
+  it.each(['PUT', 'PATCH', 'DELETE'])('refuses a cookie-authenticated %s without our Origin too', async (method) => {
+    const route = ADMIN_ROUTES.find((candidate) => candidate.method === method)!;
+
+    const response = await callAs(undefined, route, org.orgId, { cookie: `session=${adminToken}` });
+
+    expectStatus(response, 403);
+    expect(response.body.error.code).toBe('CSRF_REJECTED');
+  });
+
+  it("accepts a cookie-authenticated write from the service's own origin", async () => {
+    const name = unique('console-group');
+
+    const response = await apiClient(service)('POST', `/orgs/${org.orgId}/groups`, { name }, { cookie: `session=${adminToken}`, origin: ownOrigin() });
+
+    expectStatus(response, 201);
+    expect(await groupNamed(name)).toMatchObject({ id: response.body.id });
+  });
+
+  it('still checks the permissions of the cookie\'s user', async () => {
+    const token = await tokenWith(['users:view']);
+
+    const response = await apiClient(service)('POST', `/orgs/${org.orgId}/groups`, { name: unique('group') }, { cookie: `session=${token}`, origin: ownOrigin() });
+
+    expectStatus(response, 403);
+    expect(response.body).toEqual(FORBIDDEN);
+  });
+
+  it('answers an invalid cookie with 401 UNAUTHENTICATED', async () => {
+    const response = await callAs(undefined, routeNamed('GET /orgs/{orgId}/users'), org.orgId, { cookie: 'session=not-a-jwt' });
+
+    expectStatus(response, 401);
+    expect(response.body).toEqual(UNAUTHENTICATED);
+  });
+
+  it('uses the bearer token when both are sent: its permissions, and no Origin rule', async () => {
+    const weak = await tokenWith(['users:view']);
+    const name = unique('bearer-group');
+
+    const withWeakBearer = await apiClient(service, weak)('GET', `/orgs/${org.orgId}/roles`, undefined, { cookie: `session=${adminToken}` });
+    const writeWithBearer = await apiClient(service, adminToken)('POST', `/orgs/${org.orgId}/groups`, { name }, { cookie: `session=${weak}` });
+
+    expectStatus(withWeakBearer, 403);
+    expectStatus(writeWithBearer, 201);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The `sso-jit` command line against DynamoDB Local: `org create` and `token`, and a
- * token it prints being accepted by a server that shares the checkout's key file.
+ * The `sso-jit` command line against DynamoDB Local: `org create`, `token` and
+ * `login-link`, and a token or link it prints being accepted by a server that shares
+ * the checkout's key file and tables.
  */
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
@@ -12,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/cli.js';
 import { createRuntime } from '../../functions/runtime.js';
 import { readConfig } from '../../shared/config.js';
+import { redeemLoginLink } from '../../shared/sessions/login-links.js';
 import { localStackEnv } from '../../local/local-config.js';
 import { useTestTables, type TestTables } from '../support/dynamodb.js';
 
@@ -90,6 +92,38 @@ describe('sso-jit token', () => {
 
     expect(JSON.parse(ok.stdout)).toMatchObject({ orgId: 'npx-org' });
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('usage:') });
+  });
+});
+
+describe('sso-jit login-link', () => {
+  it('prints a one-time console sign-in URL on BASE_URL that the server redeems once, for that user', async () => {
+    await main(['org', 'create', '--org', 'links', '--name', 'Links', '--admin-email', 'admin@links.test'], env);
+
+    const url = await main(['login-link', '--org', 'links', '--email', 'Admin@Links.test'], env);
+
+    expect(url).toMatch(/^http:\/\/localhost:3999\/console\/login\?token=[A-Za-z0-9_-]{43}$/);
+    const token = new URL(url).searchParams.get('token')!;
+    const rt = server();
+    const { user, sessionToken } = await redeemLoginLink(rt, token);
+    expect(user).toMatchObject({ orgId: 'links', email: 'admin@links.test' });
+    await expect(rt.sessions.verify(sessionToken)).resolves.toMatchObject({ org: 'links', email: 'admin@links.test' });
+    await expect(redeemLoginLink(rt, token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('prints a new link each time', async () => {
+    await main(['org', 'create', '--org', 'links-twice', '--name', 'Links', '--admin-email', 'admin@links-twice.test'], env);
+
+    const [first, second] = [await main(['login-link', '--org', 'links-twice', '--email', 'admin@links-twice.test'], env), await main(['login-link', '--org', 'links-twice', '--email', 'admin@links-twice.test'], env)];
+
+    expect(first).not.toBe(second);
+  });
+
+  it('refuses a user that does not exist', async () => {
+    await expect(main(['login-link', '--org', 'links', '--email', 'nobody@links.test'], env)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses to run without --email', async () => {
+    await expect(main(['login-link', '--org', 'links'], env)).rejects.toThrow('--email is required');
   });
 });
 

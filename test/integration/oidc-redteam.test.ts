@@ -719,16 +719,20 @@ describe('sessions', () => {
     expect(badBearer.status).toBe(401);
   });
 
-  it('does not accept the ambient session cookie on state-changing admin routes (CSRF)', async () => {
-    // The contract: admin routes take Authorization: Bearer. A cookie rides along on
-    // requests another page makes; a text/plain body needs no CORS preflight.
+  it('does not let another site change anything with the ambient session cookie (CSRF)', async () => {
+    // The contract: admin routes take the cookie too (the console), but a write made with it
+    // must come from BASE_URL's origin. A cookie rides along on requests another page makes;
+    // a text/plain body needs no CORS preflight, and the browser names the page's origin.
     const victim = (await userByEmail('staff@acme.test'))!;
-    const response = await request(`/orgs/${org.orgId}/users/${victim.id}`, {
-      method: 'PATCH',
-      headers: { cookie: `session=${adminToken}`, 'content-type': 'text/plain' },
-      body: JSON.stringify({ status: 'blocked' }),
-    });
-    expect(response.status).toBe(401);
+    for (const origin of [undefined, 'https://evil.example', `${service.baseUrl}.evil.example`]) {
+      const response = await request(`/orgs/${org.orgId}/users/${victim.id}`, {
+        method: 'PATCH',
+        headers: { cookie: `session=${adminToken}`, 'content-type': 'text/plain', ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ status: 'blocked' }),
+      });
+      expect(response.status, String(origin)).toBe(403);
+      expect(response.code).toBe('CSRF_REJECTED');
+    }
     expect((await userByEmail('staff@acme.test'))?.status).toBe('active');
   });
 

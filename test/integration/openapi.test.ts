@@ -1,17 +1,17 @@
 /**
  * GET /openapi.json: an OpenAPI 3.1 document (validated against the official schema)
  * that describes exactly the routes of functions/routes.ts, with the admin routes'
- * bearer security and permissions, and request bodies generated from the very zod
- * schemas the domain validates input with.
+ * security (bearer token or session cookie) and permissions, and request bodies
+ * generated from the very zod schemas the domain validates input with.
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { undocumentedRoutes } from '../../functions/openapi.js';
+import { openApiPath, undocumentedRoutes } from '../../functions/openapi.js';
 import { ADMIN_ROUTES, ROUTES, routeKey } from '../../functions/routes.js';
 import { unimplementedRoutes } from '../../functions/settings.js';
 import { ssoSettingsInputSchema } from '../../shared/settings/settings-service.js';
-import { userPatchSchema } from '../../shared/users/user-admin.js';
+import { userCreateSchema, userPatchSchema } from '../../shared/users/user-admin.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
@@ -45,8 +45,9 @@ beforeAll(async () => {
 });
 afterAll(() => service?.close());
 
+/** A route's operation, under its path as OpenAPI writes it (`{proxy+}` is `{proxy}`). */
 const operationOf = (method: string, path: string): Operation => {
-  const operation = document.paths[path]?.[method.toLowerCase()];
+  const operation = document.paths[openApiPath(path)]?.[method.toLowerCase()];
   if (!operation) throw new Error(`no operation ${method} ${path} in the document`);
   return operation;
 };
@@ -88,14 +89,14 @@ describe('GET /openapi.json', () => {
         .map((method) => `${method.toUpperCase()} ${path}`),
     );
 
-    expect(documented.sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect(documented.sort()).toEqual(ROUTES.map((route) => `${route.method} ${openApiPath(route.path)}`).sort());
     expect(new Set(documented).size).toBe(ROUTES.length);
   });
 
   it('declares every path parameter of every route as a required path parameter', () => {
     const missing = ROUTES.flatMap((route) => {
       const declared = (operationOf(route.method, route.path).parameters ?? []).filter((parameter) => parameter.in === 'path' && parameter.required);
-      return [...route.path.matchAll(/\{(\w+)\}/g)]
+      return [...route.path.matchAll(/\{(\w+)\+?\}/g)]
         .map(([, name]) => name!)
         .filter((name) => !declared.some((parameter) => parameter.name === name))
         .map((name) => `${routeKey(route)}: {${name}}`);
@@ -110,15 +111,29 @@ describe('the admin operations in the document', () => {
     expect(document.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   });
 
-  it.each(ADMIN_ROUTES.map((route) => ({ key: routeKey(route), route })))('$key declares bearer security and its permissions', ({ route }) => {
+  it('define the cookie scheme as the session cookie, saying the Origin rule for writes', () => {
+    expect(document.components.securitySchemes.cookie).toEqual({ type: 'apiKey', in: 'cookie', name: 'session', description: expect.stringMatching(/Origin.*CSRF_REJECTED/) });
+  });
+
+  it.each(ADMIN_ROUTES.map((route) => ({ key: routeKey(route), route })))('$key declares bearer or cookie security and its permissions', ({ route }) => {
     const operation = operationOf(route.method, route.path);
 
-    expect(operation.security).toEqual([{ bearer: [] }]);
+    expect(operation.security).toEqual([{ bearer: [] }, { cookie: [] }]);
     expect(operation['x-permissions']).toEqual(route.permissions);
   });
 
-  it('declare no security on the public login routes, which anonymous browsers call', () => {
-    const publicRoutes = ['GET /health', 'GET /.well-known/jwks.json', 'GET /sso/{orgId}/saml/metadata', 'POST /sso/{orgId}/saml/acs', 'GET /openapi.json'];
+  it('declare no security on the public login routes and the console\'s own routes, which anonymous browsers call', () => {
+    const publicRoutes = [
+      'GET /health',
+      'GET /.well-known/jwks.json',
+      'GET /sso/{orgId}/saml/metadata',
+      'POST /sso/{orgId}/saml/acs',
+      'GET /openapi.json',
+      'GET /console',
+      'GET /console/{proxy+}',
+      'GET /console/assets/{file}',
+      'GET /console/login',
+    ];
 
     const secured = publicRoutes.filter((key) => {
       const [method, path] = key.split(' ') as [string, string];
@@ -132,6 +147,7 @@ describe('the admin operations in the document', () => {
     ['POST', '/orgs/{orgId}/settings/role-mappings', '201'],
     ['POST', '/orgs/{orgId}/roles', '201'],
     ['POST', '/orgs/{orgId}/groups', '201'],
+    ['POST', '/orgs/{orgId}/users', '201'],
     ['DELETE', '/orgs/{orgId}/settings/role-mappings/{mappingId}', '204'],
     ['DELETE', '/orgs/{orgId}/roles/{roleId}', '204'],
     ['DELETE', '/orgs/{orgId}/groups/{groupId}', '204'],
@@ -225,12 +241,40 @@ describe('the request bodies in the document', () => {
     expect(schema.properties.assignments.items).toMatchObject({ additionalProperties: false, required: ['groupId', 'roleId'] });
   });
 
+  it('give POST /users the JSON Schema of the zod user creation schema: email and assignments required, nothing else allowed', () => {
+    const schema = operationOf('POST', '/orgs/{orgId}/users').requestBody!.content['application/json']!.schema;
+
+    expect(schema).toEqual(inputJsonSchema(userCreateSchema));
+    expect(schema).toMatchObject({ type: 'object', additionalProperties: false });
+    expect(Object.keys(schema.properties).sort()).toEqual(['assignments', 'email', 'firstName', 'lastName']);
+    expect([...schema.required].sort()).toEqual(['assignments', 'email']);
+    expect(schema.properties.assignments.items).toMatchObject({ additionalProperties: false, required: ['groupId', 'roleId'] });
+  });
+
   it('give no request body to GET and DELETE operations', () => {
     const withBody = ROUTES.filter((route) => route.method === 'GET' || route.method === 'DELETE').filter(
       (route) => operationOf(route.method, route.path).requestBody !== undefined,
     );
 
     expect(withBody.map(routeKey)).toEqual([]);
+  });
+});
+
+describe('the console routes in the document', () => {
+  it('document the page paths under /console/{proxy} with the rest of the path as a parameter', () => {
+    const operation = operationOf('GET', '/console/{proxy+}');
+
+    expect(document.paths['/console/{proxy+}']).toBeUndefined();
+    expect(operation.parameters).toEqual([expect.objectContaining({ name: 'proxy', in: 'path', required: true })]);
+    expect(Object.keys(operation.responses['200']?.content ?? {})).toEqual(['text/html']);
+  });
+
+  it('document the sign-in link as a 302, refused with the error body or an HTML page', () => {
+    const { responses, parameters } = operationOf('GET', '/console/login');
+
+    expect(Object.keys(responses).sort()).toEqual(['302', 'default']);
+    expect(Object.keys(responses.default?.content ?? {}).sort()).toEqual(['application/json', 'text/html']);
+    expect(parameters?.map((parameter) => parameter.name)).toEqual(['token']);
   });
 });
 

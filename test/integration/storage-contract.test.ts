@@ -7,9 +7,10 @@ import type { AuditEvent } from '../../shared/audit/model.js';
 import { fixedClock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { BUILT_IN_ROLES, DEFAULT_GROUP, defaultProvisioningSettings, defaultSsoSettings } from '../../shared/settings/model.js';
-import { DynamoAuditRepository, DynamoSettingsRepository, DynamoUserRepository } from '../../shared/storage/dynamo.js';
+import { DynamoAuditRepository, DynamoLoginLinks, DynamoSettingsRepository, DynamoUserRepository } from '../../shared/storage/dynamo.js';
 import { createMemoryRepositories } from '../../shared/storage/memory.js';
 import type { AuditRepository } from '../../shared/audit/ports.js';
+import type { LoginLinkStore } from '../../shared/sessions/ports.js';
 import type { NewOrg, SettingsRepository } from '../../shared/settings/ports.js';
 import { CommitConflict, type UserRepository } from '../../shared/users/ports.js';
 import type { User } from '../../shared/users/model.js';
@@ -19,6 +20,7 @@ interface Repositories {
   settings: SettingsRepository;
   users: UserRepository;
   audit: AuditRepository;
+  loginLinks: LoginLinkStore;
 }
 
 const clock = fixedClock('2026-01-01T00:00:00Z');
@@ -62,7 +64,12 @@ const adapters: [string, () => Promise<Repositories>][] = [
     async () => {
       const { client, names } = await useTestTables();
       const options = { client, tables: names, clock };
-      return { settings: new DynamoSettingsRepository(options), users: new DynamoUserRepository(options), audit: new DynamoAuditRepository(options) };
+      return {
+        settings: new DynamoSettingsRepository(options),
+        users: new DynamoUserRepository(options),
+        audit: new DynamoAuditRepository(options),
+        loginLinks: new DynamoLoginLinks(options),
+      };
     },
   ],
   ['in-memory', async () => createMemoryRepositories(clock)],
@@ -166,6 +173,28 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       expect((await repos.audit.list(orgId, { limit: 10 })).items).toHaveLength(2);
     });
 
+    it("creates a user by an admin's hand with its events, found by email, by id and across orgs", async () => {
+      const created = user(orgId, 'grace@acme.test', { provisionedBy: 'manual', jitProvisioned: false });
+
+      await repos.users.create(created, [event(orgId, 'user.created')]);
+
+      expect(await repos.users.findByEmail(orgId, 'grace@acme.test')).toEqual(created);
+      expect(await repos.users.findById(orgId, created.id)).toEqual(created);
+      expect(await repos.users.orgsForEmail('grace@acme.test')).toEqual([orgId]);
+      expect((await repos.audit.list(orgId, { limit: 10 })).items.map((e) => e.type)).toEqual(['user.created']);
+    });
+
+    it("refuses an admin's creation of an email the org has, with CONFLICT, and writes none of it", async () => {
+      const existing = user(orgId, 'grace@acme.test');
+      await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: existing, events: [] });
+
+      const second = repos.users.create(user(orgId, 'grace@acme.test', { provisionedBy: 'manual', firstName: 'Other' }), [event(orgId, 'user.created')]);
+
+      await expect(second).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await repos.users.findByEmail(orgId, 'grace@acme.test')).toEqual(existing);
+      expect((await repos.audit.list(orgId, { limit: 10 })).items).toHaveLength(0);
+    });
+
     it('refuses a second creation of the same email and writes none of its events', async () => {
       await repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(orgId, 'ada@acme.test'), events: [] });
 
@@ -265,6 +294,46 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       const orgs = await repos.users.orgsForEmail('ada@acme.test');
 
       expect(orgs.sort()).toEqual([orgId, other].sort());
+    });
+  });
+
+  describe('login links', () => {
+    const link = (tokenHash: string, expiresAt = new Date('2026-01-01T00:10:00Z')) => ({ tokenHash, orgId, userId: 'u1', email: 'ada@acme.test', expiresAt });
+
+    it('gives a saved link to the first taker only', async () => {
+      await repos.loginLinks.save(link('hash-once'));
+
+      const first = await repos.loginLinks.take('hash-once');
+      const second = await repos.loginLinks.take('hash-once');
+
+      expect(first).toEqual(link('hash-once'));
+      expect(second).toBeUndefined();
+    });
+
+    it('gives exactly one of two concurrent takers the link', async () => {
+      await repos.loginLinks.save(link('hash-race'));
+
+      const taken = await Promise.all([repos.loginLinks.take('hash-race'), repos.loginLinks.take('hash-race')]);
+
+      expect(taken.filter((one) => one !== undefined)).toHaveLength(1);
+    });
+
+    it('does not give an expired link, even before the TTL removed it', async () => {
+      await repos.loginLinks.save(link('hash-late', new Date('2026-01-01T00:10:00Z')));
+      clock.set('2026-01-01T00:10:01Z');
+
+      expect(await repos.loginLinks.take('hash-late')).toBeUndefined();
+    });
+
+    it('gives a link until the second it expires', async () => {
+      await repos.loginLinks.save(link('hash-edge', new Date('2026-01-01T00:10:00Z')));
+      clock.set('2026-01-01T00:10:00Z');
+
+      expect(await repos.loginLinks.take('hash-edge')).toEqual(link('hash-edge'));
+    });
+
+    it('gives nothing for an unknown link', async () => {
+      expect(await repos.loginLinks.take('hash-unknown')).toBeUndefined();
     });
   });
 

@@ -48,6 +48,8 @@ export interface TestServiceOptions {
   settingsCacheSeconds?: number;
   /** Another DynamoDB than the run's shared one, or other client bounds. */
   dynamodb?: TestTablesOptions;
+  /** The built admin console the Console function serves (default: `dist/console`). */
+  consoleDir?: string;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -67,6 +69,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       settingsCacheSeconds: options.settingsCacheSeconds,
       secretSealing: { kind: 'none' },
       spKeys: { kind: 'none' },
+      ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     },
     {
       clock,
