@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', env } },
+      // The console's pure modules (error mapping, drafts, permissions, text helpers).
+      { test: { name: 'console', include: ['console/**/*.test.ts'], environment: 'node', env } },
       {
         test: {
           name: 'integration',
