@@ -272,7 +272,7 @@ describe('the console routes in the document', () => {
   it('document the sign-in link as a 302, refused with the error body or an HTML page', () => {
     const { responses, parameters } = operationOf('GET', '/console/login');
 
-    expect(Object.keys(responses).sort()).toEqual(['302', 'default']);
+    expect(Object.keys(responses).sort()).toEqual(['302', '503', 'default']);
     expect(Object.keys(responses.default?.content ?? {}).sort()).toEqual(['application/json', 'text/html']);
     expect(parameters?.map((parameter) => parameter.name)).toEqual(['token']);
   });
