@@ -25,6 +25,11 @@ export interface Config {
   secretSealing: { kind: 'kms'; keyId: string } | { kind: 'file'; path: string } | { kind: 'none' };
   /** The SP key pair that signs AuthnRequests: a Secrets Manager secret in AWS, a file locally, or none. */
   spKeys: { kind: 'secretsManager'; secretId: string } | { kind: 'file'; path: string } | { kind: 'none' };
+  /**
+   * Whether `saml.idpMetadataUrl` may point at loopback (and use `http` there):
+   * `ALLOW_LOOPBACK_METADATA=true`, set by `npm start` and the tests, never in AWS.
+   */
+  allowLoopbackMetadata?: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -37,6 +42,7 @@ export const ENV_VARS = {
   secretsKmsKeyArn: 'SECRETS_KMS_KEY_ARN',
   spKeySecretArn: 'SP_KEY_SECRET_ARN',
   spKeyFile: 'SP_KEY_FILE',
+  allowLoopbackMetadata: 'ALLOW_LOOPBACK_METADATA',
 } as const;
 
 export class ConfigError extends Error {
@@ -101,6 +107,7 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
         ? { kind: 'file', path: env.SP_KEY_FILE }
         : { kind: 'none' },
     secretSealing: env.SECRETS_KMS_KEY_ARN ? { kind: 'kms', keyId: env.SECRETS_KMS_KEY_ARN } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
+    allowLoopbackMetadata: env.ALLOW_LOOPBACK_METADATA === 'true',
   };
 }
 
@@ -113,6 +120,8 @@ export function localEnv(options: { baseUrl: string; tablePrefix: string; dynamo
     DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
     SESSION_KEY_FILE: options.sessionKeyFile,
     ...(options.spKeyFile ? { SP_KEY_FILE: options.spKeyFile } : {}),
+    // A developer's IdP runs on this machine: its metadata URL is on loopback.
+    ALLOW_LOOPBACK_METADATA: 'true',
     ...byEnvVar,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { createRuntime, type Runtime } from '../../functions/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOverrides } from '../../functions/runtime.js';
 import { ROUTES } from '../../functions/routes.js';
 import { createHandlers } from '../../local/handlers.js';
 import { createLocalServer, listenLocalServer, type HttpLambdaHandler } from '../../local/http-server.js';
@@ -46,6 +46,8 @@ export interface TestServiceOptions {
   sameDataAs?: TestService;
   /** How long this instance keeps an org's settings in memory (default 5 s). */
   settingsCacheSeconds?: number;
+  /** How `saml.idpMetadataUrl` is resolved and fetched (loopback is allowed, as on the local stack). */
+  metadataFetch?: RuntimeOverrides['metadataFetch'];
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -65,6 +67,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       settingsCacheSeconds: options.settingsCacheSeconds,
       secretSealing: { kind: 'none' },
       spKeys: { kind: 'none' },
+      allowLoopbackMetadata: true,
     },
     {
       clock,
@@ -74,6 +77,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       spKeys: staticSpKeySource(options.spKey),
       fetch: options.fetch,
       metrics: options.metrics,
+      metadataFetch: options.metadataFetch,
       logger: new Logger({ serviceName: 'sso-jit-test', logLevel: 'SILENT' }),
     },
   );
