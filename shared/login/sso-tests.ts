@@ -187,22 +187,28 @@ function failureOf(error: AppError): NonNullable<TestResult['error']> {
   return { code: error.code, message: error.message, ...(expected === undefined ? {} : { expected }), ...(received === undefined ? {} : { received }) };
 }
 
+/** What a test found out about the IdP's answer so far: the facts to report, the identity once verified. */
+interface Findings {
+  facts: Partial<TestResult>;
+  identity?: AssertedIdentity;
+}
+
 /**
  * Runs `check` (validation, then planning) and turns its outcome into a result. Only
  * refusals become results; anything else (a DynamoDB fault) is thrown.
  */
 async function decide(
   settings: OrgSettings,
-  check: (facts: Partial<TestResult>) => Promise<{ identity: AssertedIdentity; wouldDo: NonNullable<TestResult['wouldDo']> }>,
+  check: (found: Findings) => Promise<NonNullable<TestResult['wouldDo']>>,
 ): Promise<{ result: TestResult; identity?: AssertedIdentity }> {
-  const facts: Partial<TestResult> = {};
+  const found: Findings = { facts: {} };
   const ssoEnabled = settings.sso.enabled;
   try {
-    const { identity, wouldDo: done } = await check(facts);
-    return { result: { outcome: 'success', ...facts, ssoEnabled, wouldDo: done }, identity };
+    const done = await check(found);
+    return { result: { outcome: 'success', ...found.facts, ssoEnabled, wouldDo: done }, identity: found.identity };
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    return { result: { outcome: 'failure', ...facts, ssoEnabled, error: failureOf(error) } };
+    return { result: { outcome: 'failure', ...found.facts, ssoEnabled, error: failureOf(error) }, identity: found.identity };
   }
 }
 
@@ -288,7 +294,7 @@ export async function answerSamlTest(deps: SsoTestDeps, input: SamlTestInput): P
   if (!test) throw unknownTestRequest(input.relayState);
 
   let assertion: ValidatedAssertion | undefined;
-  const decided = await decide(settings, async (facts) => {
+  const decided = await decide(settings, async (found) => {
     requireConnection(settings, 'saml');
     const saml = settings.sso.saml!;
     if (!input.samlResponse) throw new LoginError('SAML_MALFORMED', 'The sign-in request carries no SAMLResponse.');
@@ -300,13 +306,7 @@ export async function answerSamlTest(deps: SsoTestDeps, input: SamlTestInput): P
       clockSkewSeconds: saml.clockSkewSeconds,
       now: deps.clock.now(),
     });
-    Object.assign(facts, samlFacts(assertion));
-    // The signed InResponseTo must name this very request (the RelayState only routed here).
-    if (assertion.inResponseTo !== pending.id) {
-      throw new LoginError('IN_RESPONSE_TO_INVALID', 'The SAML response does not answer the test sign-in request (its InResponseTo differs).', {
-        details: { expected: pending.id, received: assertion.inResponseTo ?? null },
-      });
-    }
+    found.facts = samlFacts(assertion);
     const identity: AssertedIdentity = {
       protocol: 'saml',
       issuer: assertion.issuer,
@@ -314,7 +314,14 @@ export async function answerSamlTest(deps: SsoTestDeps, input: SamlTestInput): P
       ...(assertion.nameIdFormat === undefined ? {} : { subjectFormat: assertion.nameIdFormat }),
       attributes: assertion.attributes,
     };
-    return { identity, wouldDo: await wouldDo(deps, settings, identity) };
+    found.identity = identity;
+    // The signed InResponseTo must name this very request (the RelayState only routed here).
+    if (assertion.inResponseTo !== pending.id) {
+      throw new LoginError('IN_RESPONSE_TO_INVALID', 'The SAML response does not answer the test sign-in request (its InResponseTo differs).', {
+        details: { expected: pending.id, received: assertion.inResponseTo ?? null },
+      });
+    }
+    return wouldDo(deps, settings, identity);
   });
   // A validated assertion is spent, whatever the plan said: it never signs anyone in later.
   const validated = assertion as ValidatedAssertion | undefined;
@@ -342,7 +349,7 @@ export async function answerOidcTest(
 ): Promise<TestAnswered> {
   const [settings, test] = await Promise.all([deps.settings.reload(input.orgId), deps.ssoTests.get(input.orgId, pending.test!.id)]);
   if (!test) throw stateInvalid('a test sign-in that expired');
-  const decided = await decide(settings, async (facts) => {
+  const decided = await decide(settings, async (found) => {
     requireConnection(settings, 'oidc');
     const oidc = settings.sso.oidc!;
     // As at the real callback: the state was made for this issuer, and the response names no other (mix-up).
@@ -350,8 +357,9 @@ export async function answerOidcTest(
       throw stateInvalid({ issuer: input.iss ?? pending.issuer });
     }
     const identity = await exchange(settings);
-    Object.assign(facts, oidcFacts(identity));
-    return { identity, wouldDo: await wouldDo(deps, settings, identity) };
+    found.facts = oidcFacts(identity);
+    found.identity = identity;
+    return wouldDo(deps, settings, identity);
   });
   return finish(deps, test, settings, decided, {});
 }
