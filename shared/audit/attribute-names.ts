@@ -8,7 +8,9 @@ import type { AuditRepository } from './ports.js';
 
 /** How many of the newest login events are read. */
 export const ATTRIBUTE_NAME_EVENTS = 200;
-const LOGIN_EVENT_TYPES = ['login.succeeded', 'login.failed'] as const;
+const LOGIN_EVENT_TYPES: ReadonlySet<string> = new Set(['login.succeeded', 'login.failed']);
+/** A guard against paging on for ever through an org whose `login.*` events are mostly other kinds. */
+const MAX_PAGES = 10;
 
 export interface SeenAttributeName {
   name: string;
@@ -16,20 +18,22 @@ export interface SeenAttributeName {
   lastSeenAt: string;
 }
 
-const newestFirst = (a: AuditEvent, b: AuditEvent) => (`${b.at}#${b.id}` > `${a.at}#${a.id}` ? 1 : -1);
-
 /**
  * The attribute names of the org's last 200 login events (succeeded and failed), newest
- * first, each once with when it was last seen.
+ * first, each once with when it was last seen. One newest-first read of `login.*`
+ * (test sign-ins are left out: their answers are not logins).
  */
 export async function recentAttributeNames(deps: { audit: AuditRepository }, orgId: string): Promise<{ items: SeenAttributeName[] }> {
-  const pages = await Promise.all(LOGIN_EVENT_TYPES.map((type) => deps.audit.list(orgId, { type, limit: ATTRIBUTE_NAME_EVENTS })));
-  const events = pages
-    .flatMap((page) => page.items)
-    .sort(newestFirst)
-    .slice(0, ATTRIBUTE_NAME_EVENTS);
+  const events: AuditEvent[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES && events.length < ATTRIBUTE_NAME_EVENTS; page += 1) {
+    const read = await deps.audit.list(orgId, { type: 'login.*', limit: ATTRIBUTE_NAME_EVENTS, cursor });
+    events.push(...read.items.filter((event) => LOGIN_EVENT_TYPES.has(event.type)));
+    cursor = read.cursor;
+    if (!cursor) break;
+  }
   const seen = new Map<string, string>();
-  for (const event of events) {
+  for (const event of events.slice(0, ATTRIBUTE_NAME_EVENTS)) {
     const names = event.details.attributeNames;
     if (!Array.isArray(names)) continue;
     for (const name of names) if (typeof name === 'string' && !seen.has(name)) seen.set(name, event.at);
