@@ -1,6 +1,7 @@
 /**
  * POST /sso/{orgId}/saml/acs — the Assertion Consumer Service.
- * Adapter only: form fields in, `consumeSamlResponse` does the work, 302 + session cookie out.
+ * Adapter only: form fields in, `consumeSamlResponse` does the work, 302 + session cookie out
+ * (the answer to a test sign-in: 302 to its result page, no cookie).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';

@@ -1,6 +1,7 @@
 /**
  * GET /sso/{orgId}/oidc/callback — the OIDC redirect URI.
- * Adapter only: query in, `consumeOidcCallback` does the work, 302 + session cookie out.
+ * Adapter only: query in, `consumeOidcCallback` does the work, 302 + session cookie out
+ * (the answer to a test sign-in: 302 to its result page, no cookie).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';

@@ -195,7 +195,7 @@ interface Findings {
 
 /**
  * Runs `check` (validation, then planning) and turns its outcome into a result. Only
- * refusals become results; anything else (a DynamoDB fault) is thrown.
+ * refusals (`LoginError`) become results; anything else is thrown.
  */
 async function decide(
   settings: OrgSettings,
@@ -207,7 +207,8 @@ async function decide(
     const done = await check(found);
     return { result: { outcome: 'success', ...found.facts, ssoEnabled, wouldDo: done }, identity: found.identity };
   } catch (error) {
-    if (!(error instanceof AppError)) throw error;
+    // Refusals are what a test reports; a fault (DynamoDB, KMS) is no answer about the connection.
+    if (!(error instanceof LoginError)) throw error;
     return { result: { outcome: 'failure', ...found.facts, ssoEnabled, error: failureOf(error) }, identity: found.identity };
   }
 }
