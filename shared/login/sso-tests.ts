@@ -79,7 +79,7 @@ const notConfigured = (protocol: 'saml' | 'oidc') =>
 /**
  * Starts a test sign-in for the org's configured connection, bound to `startedBy` and to
  * the browser whose binding value is `browser`.
- * @throws AppError `VALIDATION_FAILED` (body), `CONFLICT` (no connection configured), `SSO_NOT_ENABLED` (SAML without SSO URL)
+ * @throws AppError `VALIDATION_FAILED` (body), `CONFLICT` (no connection configured, or SAML without an SSO URL)
  */
 export async function startSsoTest(
   deps: SsoTestDeps,
@@ -90,6 +90,9 @@ export async function startSsoTest(
   const { settings } = context;
   const { protocol } = settings.sso;
   if (!settings.sso[protocol]) throw new AppError('CONFLICT', notConfigured(protocol));
+  if (protocol === 'saml' && !settings.sso.saml!.ssoUrl) {
+    throw new AppError('CONFLICT', "A test sign-in starts at the identity provider's SSO URL: add it to the SAML settings first.");
+  }
   const id = deps.ids.newId();
   const { pending, url } = await prepareLogin(deps, settings, {
     fwd: ssoTestPagePath(id),

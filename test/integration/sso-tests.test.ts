@@ -96,6 +96,16 @@ describe('POST /orgs/{orgId}/sso/tests (SAML)', () => {
     expect(response.status).toBe(409);
     expect(response.body.error.code).toBe('CONFLICT');
   });
+
+  it('refuses to start a SAML test without the IdP\'s SSO URL: 409 CONFLICT', async () => {
+    const org = await createSamlOrg(service, { idp });
+    const admin = apiClient(service, await tokenFor(service, org.orgId, org.adminEmail));
+
+    const response = await admin('POST', `/orgs/${org.orgId}/sso/tests`, {});
+
+    expect(response.status).toBe(409);
+    expect(response.body.error.message).toMatch(/SSO URL/);
+  });
 });
 
 describe("the ACS answering a test sign-in", () => {
