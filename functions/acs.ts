@@ -1,6 +1,7 @@
 /**
  * POST /sso/{orgId}/saml/acs — the Assertion Consumer Service.
- * Adapter only: form fields in, `consumeSamlResponse` does the work, 302 + session cookie out.
+ * Adapter only: form fields in, `consumeSamlResponse` does the work, 302 + session cookie out
+ * (the answer to a test sign-in: 302 to its result page, no cookie).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -8,7 +9,7 @@ import middy from '@middy/core';
 import { consumeSamlResponse } from '../shared/login/saml-login.js';
 import { BROWSER_COOKIE } from '../shared/login/start-login.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
-import { cookie, formFields, type HttpEvent, type HttpResult } from './http/responses.js';
+import { cookie, formFields, redirect, type HttpEvent, type HttpResult } from './http/responses.js';
 import { loginMetrics } from './observability.js';
 import { signedIn } from './http/signed-in.js';
 import { FUNCTIONS } from './routes.js';
@@ -27,6 +28,8 @@ export function createAcsHandler(rt: Runtime) {
         rt,
         { orgId: event.pathParameters?.orgId ?? '', samlResponse: form.SAMLResponse, relayState: form.RelayState, browser: cookie(event, BROWSER_COOKIE), sourceIp: event.requestContext?.http?.sourceIp },
       );
+      // A test sign-in's answer: to the console's result page, no session.
+      if ('test' in result) return redirect(result.location);
       return signedIn(rt, result);
     });
 }

@@ -8,8 +8,7 @@ import middy from '@middy/core';
 import { AppError } from '../shared/errors.js';
 import { discoverLogin } from '../shared/login/discover.js';
 import { safeRedirect } from '../shared/login/redirect.js';
-import { randomToken } from '../shared/clock.js';
-import { BROWSER_COOKIE, browserCookie, startLogin, startLoginByIdp } from '../shared/login/start-login.js';
+import { BROWSER_COOKIE, browserBinding, browserCookie, startLogin, startLoginByIdp } from '../shared/login/start-login.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
 import { bodyText, cookie, escapeHtml, formFields, html, json, page, redirect, wantsJson, type HttpEvent, type HttpResult } from './http/responses.js';
 import { FUNCTIONS } from './routes.js';
@@ -26,10 +25,7 @@ function loginPage(fwd: string): string {
 }
 
 /** The browser's binding value: the one it already has, or a new one. */
-const browserOf = (event: HttpEvent): string => {
-  const existing = cookie(event, BROWSER_COOKIE);
-  return existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken(32);
-};
+const browserOf = (event: HttpEvent): string => browserBinding(cookie(event, BROWSER_COOKIE));
 
 /** The login page posts a form; anything else sent to discover is a program calling a JSON route. */
 const isFormPost = (event: HttpEvent): boolean => /application\/x-www-form-urlencoded/i.test(event.headers?.['content-type'] ?? '');

@@ -12,6 +12,8 @@ import { roleMappingInputSchema, roleMappingsReplaceSchema, rolePreviewSchema } 
 import { groupInputSchema, roleInputSchema } from '../shared/settings/roles-groups.js';
 import { provisioningSettingsInputSchema, ssoSettingsInputSchema } from '../shared/settings/settings-service.js';
 import { userCreateSchema, userListQuerySchema, userPatchSchema } from '../shared/users/user-admin.js';
+import { ssoTestInputSchema } from '../shared/login/sso-tests.js';
+import { setupLinkInputSchema } from '../shared/setup/setup-links.js';
 import { ROUTES, routeKey, type RouteDefinition } from './routes.js';
 
 const errorSchema = z.object({ error: z.object({ code: z.enum(Object.keys(ERROR_STATUS) as [string, ...string[]]), message: z.string() }) });
@@ -36,7 +38,7 @@ const auditEventSchema = z.object({
   type: z.string(),
   outcome: z.enum(['success', 'failure']),
   code: z.string().optional(),
-  actor: z.object({ type: z.enum(['idp', 'user', 'cli']), id: z.string() }),
+  actor: z.object({ type: z.enum(['idp', 'user', 'cli', 'setup_link']), id: z.string() }),
   target: z.object({ type: z.string(), id: z.string() }).optional(),
   details: z.record(z.string(), z.unknown()),
 });
@@ -53,12 +55,46 @@ const ssoView = z.object({
     allowIdpInitiated: z.boolean().optional(),
     signAuthnRequests: z.boolean().optional(),
     clockSkewSeconds: z.number().optional(),
+    idpMetadataUrl: z.string().optional(),
+    metadataFetchedAt: z.string().optional(),
     spEntityId: z.string(),
     acsUrl: z.string(),
     metadataUrl: z.string(),
     certificateInfo: z.array(certificateInfo),
   }),
   oidc: z.object({ issuer: z.string().optional(), clientId: z.string().optional(), scopes: z.array(z.string()).optional(), redirectUri: z.string(), clientSecretSet: z.boolean().optional() }),
+});
+const testResult = z.object({
+  outcome: z.enum(['success', 'failure']),
+  issuer: z.string().optional(),
+  nameId: z.string().optional(),
+  nameIdFormat: z.string().optional(),
+  sub: z.string().optional(),
+  attributes: z.array(z.object({ name: z.string(), values: z.array(z.string()) })).optional(),
+  attributesTruncated: z.boolean().optional(),
+  session: z.object({ authnInstant: z.string().optional(), notBefore: z.string().optional(), notOnOrAfter: z.string().optional(), sessionIndex: z.string().optional() }).optional(),
+  ssoEnabled: z.boolean(),
+  wouldDo: z
+    .object({ action: z.enum(['create', 'update']), email: z.string(), userId: z.string().optional(), firstName: z.string().optional(), lastName: z.string().optional(), assignments: z.array(assignment) })
+    .optional(),
+  error: z.object({ code: z.string(), message: z.string(), expected: z.unknown().optional(), received: z.unknown().optional() }).optional(),
+});
+const ssoTestView = z.object({
+  id: z.string(),
+  status: z.enum(['pending', 'done']),
+  startedAt: z.string(),
+  completedAt: z.string().optional(),
+  protocol: z.enum(['saml', 'oidc']),
+  result: testResult.optional(),
+});
+const setupLinkView = z.object({
+  id: z.string(),
+  note: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  usedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
 });
 const page = (item: z.ZodType) => z.object({ items: z.array(item), cursor: z.string().nullable() });
 const list = (item: z.ZodType) => z.object({ items: z.array(item) });
@@ -76,7 +112,16 @@ interface RouteDoc {
 const DOCS: Record<string, RouteDoc> = {
   'GET /health': { summary: 'Liveness', success: [200, z.object({ status: z.literal('ok') })] },
   'GET /.well-known/jwks.json': { summary: 'Public keys that verify session tokens', success: [200, z.object({ keys: z.array(z.record(z.string(), z.unknown())) })] },
-  'GET /me': { summary: 'The signed-in user (session cookie or bearer token)', success: [200, userSchema.extend({ orgId: z.string() })] },
+  'GET /me': {
+    summary: 'The signed-in user (session cookie or bearer token); for a setup session `{"scope":"setup","orgId"}`',
+    success: [200, z.union([userSchema.extend({ orgId: z.string() }), z.object({ scope: z.literal('setup'), orgId: z.string() })])],
+  },
+  'GET /console/setup': {
+    summary: 'Opens a setup link: 302 to /console/setup with a setup session in the `session` cookie (expires with the link)',
+    query: z.object({ token: z.string() }),
+    success: [302, undefined],
+    login: true,
+  },
   'GET /sso/{orgId}/saml/metadata': { summary: 'SP metadata of the org', success: [200, 'application/samlmetadata+xml'] },
   'POST /sso/{orgId}/saml/acs': {
     summary: 'SAML Assertion Consumer Service (HTTP-POST): validates, JIT-provisions, issues a session',
@@ -159,6 +204,23 @@ const DOCS: Record<string, RouteDoc> = {
   'DELETE /orgs/{orgId}/users/{userId}': { summary: 'Remove a user (manual removal)', success: [204, undefined] },
   'POST /orgs/{orgId}/users/{userId}/sessions/revoke': { summary: "Sign a user out everywhere: every session of theirs issued until now is revoked", success: [204, undefined] },
   'GET /orgs/{orgId}/audit-events': { summary: 'Audit events, newest first', query: auditQuerySchema, success: [200, page(auditEventSchema)] },
+  'GET /orgs/{orgId}/settings/attribute-names': {
+    summary: 'Attribute (claim) names of the last 200 login events, newest first, each once',
+    success: [200, list(z.object({ name: z.string(), lastSeenAt: z.string() }))],
+  },
+  'POST /orgs/{orgId}/sso/tests': {
+    summary: "Start a test sign-in: the IdP's answer is validated and planned, never provisioned; sets the sso_browser cookie",
+    body: ssoTestInputSchema,
+    success: [201, z.object({ id: z.string(), loginUrl: z.string() })],
+  },
+  'GET /orgs/{orgId}/sso/tests/{testId}': { summary: 'A test sign-in and its result (only for whoever started it)', success: [200, ssoTestView] },
+  'POST /orgs/{orgId}/setup-links': {
+    summary: 'Make a setup link (24 hours) for the IT admin who sets up the connection; the URL is shown only here',
+    body: setupLinkInputSchema,
+    success: [201, z.object({ id: z.string(), url: z.string(), createdAt: z.string(), expiresAt: z.string() })],
+  },
+  'GET /orgs/{orgId}/setup-links': { summary: 'Setup links, newest first (never their tokens)', success: [200, list(setupLinkView)] },
+  'DELETE /orgs/{orgId}/setup-links/{linkId}': { summary: 'Revoke a setup link: it and its sessions stop working at once', success: [204, undefined] },
 };
 
 /** The routes that read or write no DynamoDB table, so never answer `503 SERVICE_UNAVAILABLE`. */
@@ -196,6 +258,7 @@ function operation(route: RouteDefinition, doc: RouteDoc) {
   return {
     summary: doc.summary,
     ...(route.permissions ? { security: [{ bearer: [] }, { cookie: [] }], 'x-permissions': route.permissions } : {}),
+    ...(route.setupSession ? { 'x-setup-session': true } : {}),
     parameters: [...pathParameters, ...queryParameters, ...force, ...(route.method === 'PUT' && route.path.includes('/settings/') ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } }] : [])],
     ...(doc.body
       ? {

@@ -30,6 +30,11 @@ export interface RouteDefinition {
   functionId: FunctionDefinition['id'];
   /** Admin routes: every permission the caller needs (API.md "Admin routes"). */
   permissions?: readonly Permission[];
+  /**
+   * Admin routes a setup session (docs/console.md "Setup links") may call as well; every
+   * other admin route refuses it with `403 FORBIDDEN`.
+   */
+  setupSession?: true;
 }
 
 export const FUNCTIONS = {
@@ -57,16 +62,19 @@ export const FUNCTIONS = {
   session: {
     id: 'Session',
     entry: 'functions/session.ts',
-    // Logout revokes tokens (login-state); "sign out everywhere" changes the user and audits it.
-    tables: { users: 'write', audit: 'write', loginState: 'write' },
-    sessionKeys: 'verify',
+    // Logout revokes tokens (login-state); "sign out everywhere" changes the user and audits it;
+    // opening a setup link reads it and records its first use (mappings) and signs its session.
+    tables: { users: 'write', audit: 'write', loginState: 'write', mappings: 'write' },
+    sessionKeys: 'sign',
   },
   settings: {
     id: 'Settings',
     entry: 'functions/settings.ts',
-    tables: { users: 'write', mappings: 'write', audit: 'write' },
+    // Test sign-ins: pending logins and results in login-state, AuthnRequests signed with the SP key.
+    tables: { users: 'write', mappings: 'write', audit: 'write', loginState: 'write' },
     sessionKeys: 'verify',
     sealsSecrets: true,
+    spKey: true,
   },
   console: {
     id: 'Console',
@@ -86,10 +94,19 @@ const admin = (method: RouteDefinition['method'], path: string, ...permissions: 
   permissions,
 });
 
-/** The admin routes of API.md, each with the permissions it needs. */
+/** An admin route a setup session may call too. */
+const setup = (route: RouteDefinition): RouteDefinition => ({ ...route, setupSession: true });
+
+/** The admin routes of API.md and docs/console.md, each with the permissions it needs. */
 export const ADMIN_ROUTES: readonly RouteDefinition[] = [
-  admin('GET', '/settings/sso', 'security:view'),
-  admin('PUT', '/settings/sso', 'security:edit'),
+  setup(admin('GET', '/settings/sso', 'security:view')),
+  setup(admin('PUT', '/settings/sso', 'security:edit')),
+  admin('GET', '/settings/attribute-names', 'security:view'),
+  setup(admin('POST', '/sso/tests', 'security:view')),
+  setup(admin('GET', '/sso/tests/{testId}', 'security:view')),
+  admin('POST', '/setup-links', 'security:edit'),
+  admin('GET', '/setup-links', 'security:view'),
+  admin('DELETE', '/setup-links/{linkId}', 'security:edit'),
   admin('GET', '/settings/provisioning', 'security:view'),
   admin('PUT', '/settings/provisioning', 'security:edit', 'users:edit'),
   admin('GET', '/settings/role-mappings', 'security:view'),
@@ -132,6 +149,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/console/{proxy+}', functionId: FUNCTIONS.console.id },
   { method: 'GET', path: '/console/assets/{file}', functionId: FUNCTIONS.console.id },
   { method: 'GET', path: '/console/login', functionId: FUNCTIONS.console.id },
+  { method: 'GET', path: '/console/setup', functionId: FUNCTIONS.session.id },
   ...ADMIN_ROUTES,
 ];
 

@@ -23,9 +23,20 @@ import { DEFAULT_SETTINGS_TTL_MS, SettingsCache } from '../shared/settings/setti
 import { OidcDiscoveryCache } from '../shared/oidc/discovery.js';
 import { OidcRelyingParty } from '../shared/oidc/relying-party.js';
 import { FileSpKeySource, SecretsManagerSpKeySource, staticSpKeySource, type SpKeySource } from '../shared/saml/sp-keys.js';
-import { DynamoAuditRepository, DynamoLoginLinks, DynamoLoginStateRepository, DynamoSessionRevocations, DynamoSettingsRepository, DynamoUserRepository } from '../shared/storage/dynamo.js';
+import {
+  DynamoAuditRepository,
+  DynamoLoginLinks,
+  DynamoLoginStateRepository,
+  DynamoSessionRevocations,
+  DynamoSettingsRepository,
+  DynamoSetupLinkRepository,
+  DynamoSsoTestRepository,
+  DynamoUserRepository,
+} from '../shared/storage/dynamo.js';
 import type { AuditRepository } from '../shared/audit/ports.js';
-import type { LoginStateRepository } from '../shared/login/ports.js';
+import type { LoginStateRepository, SsoTestRepository } from '../shared/login/ports.js';
+import type { SetupLinkRepository } from '../shared/setup/ports.js';
+import { createMetadataFetcher, type IdpMetadataFetcher, type MetadataFetchOptions } from '../shared/settings/metadata-fetch.js';
 import type { LoginLinkStore, SessionRevocations } from '../shared/sessions/ports.js';
 import type { SettingsRepository } from '../shared/settings/ports.js';
 import type { UserRepository } from '../shared/users/ports.js';
@@ -53,6 +64,9 @@ export interface Runtime {
   oidcDiscovery: OidcDiscoveryCache;
   oidc: OidcRelyingParty;
   baseUrl: string;
+  ssoTests: SsoTestRepository;
+  setupLinks: SetupLinkRepository;
+  fetchIdpMetadata: IdpMetadataFetcher;
 }
 
 export interface RuntimeOverrides {
@@ -74,7 +88,11 @@ export interface RuntimeOverrides {
     loginState: LoginStateRepository;
     revocations: SessionRevocations;
     loginLinks: LoginLinkStore;
+    ssoTests?: SsoTestRepository;
+    setupLinks?: SetupLinkRepository;
   };
+  /** How `saml.idpMetadataUrl` is resolved and fetched, and how long it may take (tests). */
+  metadataFetch?: Omit<MetadataFetchOptions, 'allowLoopback'>;
 }
 
 /**
@@ -168,6 +186,9 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     oidcDiscovery,
     oidc: new OidcRelyingParty({ fetch, clock, discovery: oidcDiscovery }),
     baseUrl: config.baseUrl,
+    ssoTests: overrides.repositories?.ssoTests ?? new DynamoSsoTestRepository(store),
+    setupLinks: overrides.repositories?.setupLinks ?? new DynamoSetupLinkRepository(store),
+    fetchIdpMetadata: createMetadataFetcher({ allowLoopback: config.allowLoopbackMetadata ?? false, ...overrides.metadataFetch }),
   };
 }
 

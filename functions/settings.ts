@@ -1,13 +1,22 @@
 /**
- * The admin routes (API.md "Admin routes") and GET /openapi.json. Adapter only: each
- * route authenticates the caller (bearer token, else the `session` cookie, whose writes
- * must come from BASE_URL's origin), authorizes them with the permissions ROUTES
- * declares, parses the JSON body, calls one domain function and shapes the response
- * (ETag on settings documents, If-Match passed through).
+ * The admin routes (API.md "Admin routes", docs/console.md) and GET /openapi.json.
+ * Adapter only: each route authenticates the caller (bearer token, else the `session`
+ * cookie, whose writes must come from BASE_URL's origin) as a user, or a setup session
+ * on the routes open to it, authorizes them with the permissions ROUTES declares,
+ * parses the JSON body, calls one domain function and shapes the response (ETag on
+ * settings documents, If-Match passed through).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { authorize, type Principal } from '../shared/access/authorize.js';
+import { authorize } from '../shared/access/authorize.js';
+import { recentAttributeNames } from '../shared/audit/attribute-names.js';
+import type { AuditActor } from '../shared/audit/model.js';
+import { getSsoTest, startSsoTest } from '../shared/login/sso-tests.js';
+import { BROWSER_COOKIE, browserBinding, browserCookie } from '../shared/login/start-login.js';
+import { claimsSetupScope } from '../shared/sessions/session-tokens.js';
+import type { OrgSettings, Permission } from '../shared/settings/model.js';
+import { createSetupLink, listSetupLinks, revokeSetupLink } from '../shared/setup/setup-links.js';
+import { authorizeSetup } from '../shared/setup/setup-session.js';
 import { listAuditEvents } from '../shared/audit/audit-query.js';
 import { AppError } from '../shared/errors.js';
 import { addRoleMapping, deleteRoleMapping, previewRoleMapping, replaceRoleMappings, roleMappingsView } from '../shared/settings/role-mappings.js';
@@ -17,15 +26,22 @@ import { toUserView } from '../shared/users/model.js';
 import { createUser, getUser, listUsers, patchUser, removeUser, revokeUserSessions } from '../shared/users/user-admin.js';
 import { requireSameOriginForCookie, sessionCredential } from './http/credentials.js';
 import { bodyLimit, errorResponder } from './http/middleware.js';
-import { bodyText, json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
+import { bodyText, cookie, json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
 import { openApiDocument } from './openapi.js';
 import { ADMIN_ROUTES, FUNCTIONS, routeKey } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
+/** Who calls an admin route: a user, or a setup session (acting with its link maker's permissions). */
+interface Caller {
+  settings: OrgSettings;
+  permissions: ReadonlySet<Permission>;
+  actor: AuditActor;
+}
+
 interface Request {
   rt: Runtime;
   event: HttpEvent;
-  principal: Principal;
+  principal: Caller;
   /** The org in the path, the actor, and the If-Match header. */
   context: ChangeContext;
   param(name: string): string;
@@ -99,9 +115,37 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     const page = await listAuditEvents(rt, context.orgId, query());
     return json(200, { items: page.items, cursor: page.cursor ?? null });
   },
+  'GET /orgs/{orgId}/settings/attribute-names': async ({ rt, context }) => json(200, await recentAttributeNames(rt, context.orgId)),
+  'POST /orgs/{orgId}/sso/tests': async ({ rt, event, principal, context, body }) => {
+    // The test's answer is accepted only in this browser: the binding cookie is set on this answer.
+    const browser = browserBinding(cookie(event, BROWSER_COOKIE));
+    const started = await startSsoTest(rt, { settings: principal.settings, startedBy: context.actor, browser }, body());
+    return { ...json(201, started), cookies: [browserCookie(browser)] };
+  },
+  'GET /orgs/{orgId}/sso/tests/{testId}': async ({ rt, context, param }) => json(200, await getSsoTest(rt, context.orgId, context.actor, param('testId'))),
+  'POST /orgs/{orgId}/setup-links': async ({ rt, context, body }) => json(201, await createSetupLink(rt, context, body())),
+  'GET /orgs/{orgId}/setup-links': async ({ rt, context }) => json(200, await listSetupLinks(rt, context.orgId)),
+  'DELETE /orgs/{orgId}/setup-links/{linkId}': async ({ rt, context, param }) => {
+    await revokeSetupLink(rt, context, param('linkId'));
+    return noContent();
+  },
 };
 
 const PERMISSIONS = new Map(ADMIN_ROUTES.map((route) => [routeKey(route), route.permissions ?? []]));
+const SETUP_ROUTES = new Set(ADMIN_ROUTES.filter((route) => route.setupSession).map(routeKey));
+
+/**
+ * Authenticates and authorizes the caller of an admin route: a user's session, or a
+ * setup session on the routes open to it (its link and maker read on every call).
+ */
+async function authorizeCaller(rt: Runtime, token: string | undefined, orgId: string, key: string, permissions: readonly Permission[]): Promise<Caller> {
+  if (token && claimsSetupScope(token)) {
+    const { settings, permissions: held, actor } = await authorizeSetup(rt, token, orgId, SETUP_ROUTES.has(key), permissions);
+    return { settings, permissions: held, actor };
+  }
+  const { user, settings, permissions: held } = await authorize(rt, token, orgId, permissions);
+  return { settings, permissions: held, actor: { type: 'user', id: user.id } };
+}
 
 /** Admin route keys without an implementation, or implementations without a route: empty when they agree. */
 export const unimplementedRoutes = (): string[] => [
@@ -128,14 +172,14 @@ export function createSettingsHandler(rt: Runtime) {
       const credential = sessionCredential(event);
       if (!event.routeKey.startsWith('GET ')) requireSameOriginForCookie(event, credential, rt.baseUrl);
       const attempt = async () => {
-        const principal = await authorize(rt, credential?.token, orgId, permissions);
-        rt.logger.appendKeys({ orgId, actorId: principal.user.id });
+        const principal = await authorizeCaller(rt, credential?.token, orgId, event.routeKey, permissions);
+        rt.logger.appendKeys({ orgId, actorId: principal.actor.id, actorType: principal.actor.type });
         return implementation({
           rt,
           event,
           principal,
           // The settings authorization just read are what a change starts from: not read again.
-          context: { orgId, actor: { type: 'user', id: principal.user.id }, actorPermissions: principal.permissions, ifMatch, settings: principal.settings },
+          context: { orgId, actor: principal.actor, actorPermissions: principal.permissions, ifMatch, settings: principal.settings },
           param: (name) => params[name] ?? '',
           body: () => jsonBody(event),
           query: () => Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'force')),

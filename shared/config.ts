@@ -33,6 +33,11 @@ export interface Config {
    * under the working directory (what `npm run build:console` writes).
    */
   consoleDir?: string;
+  /**
+   * Whether `saml.idpMetadataUrl` may point at loopback (and use `http` there):
+   * `ALLOW_LOOPBACK_METADATA=true`, set by `npm start` and the tests, never in AWS.
+   */
+  allowLoopbackMetadata?: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -80,6 +85,7 @@ export const ENV_VARS = {
   spKeySecretArn: 'SP_KEY_SECRET_ARN',
   spKeyFile: 'SP_KEY_FILE',
   consoleDir: 'CONSOLE_DIR',
+  allowLoopbackMetadata: 'ALLOW_LOOPBACK_METADATA',
 } as const;
 
 export class ConfigError extends Error {
@@ -169,6 +175,7 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
         : { kind: 'none' },
     secretSealing: env.SECRETS_KMS_KEY_ARN ? { kind: 'kms', keyId: env.SECRETS_KMS_KEY_ARN } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
     ...(env.CONSOLE_DIR ? { consoleDir: env.CONSOLE_DIR } : {}),
+    allowLoopbackMetadata: env.ALLOW_LOOPBACK_METADATA === 'true',
   };
 }
 
@@ -181,6 +188,8 @@ export function localEnv(options: { baseUrl: string; tablePrefix: string; dynamo
     DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
     SESSION_KEY_FILE: options.sessionKeyFile,
     ...(options.spKeyFile ? { SP_KEY_FILE: options.spKeyFile } : {}),
+    // A developer's IdP runs on this machine: its metadata URL is on loopback.
+    ALLOW_LOOPBACK_METADATA: 'true',
     ...byEnvVar,
   };
 }

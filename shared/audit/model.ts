@@ -25,15 +25,20 @@ export type AuditEventType =
   | 'role.deleted'
   | 'group.created'
   | 'group.updated'
-  | 'group.deleted';
+  | 'group.deleted'
+  | 'login.tested'
+  | 'setup_link.created'
+  | 'setup_link.revoked'
+  | 'setup_link.used';
 
+/** Who acted: an IdP (logins), a user, the CLI, or a setup session (`id`: the setup link's id). */
 export interface AuditActor {
-  type: 'idp' | 'user' | 'cli';
+  type: 'idp' | 'user' | 'cli' | 'setup_link';
   id: string;
 }
 
 export interface AuditTarget {
-  type: 'user' | 'settings' | 'role-mapping' | 'role' | 'group' | 'org';
+  type: 'user' | 'settings' | 'role-mapping' | 'role' | 'group' | 'org' | 'setup-link' | 'sso-test';
   id: string;
 }
 

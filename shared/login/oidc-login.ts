@@ -17,6 +17,7 @@ import type { LoginStateRepository, PendingLogin } from './ports.js';
 import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps, type LoginResult } from './complete-login.js';
 import { decideOnCurrentSettings } from './current-settings.js';
 import { safeRedirect } from './redirect.js';
+import { answerOidcTest, type SsoTestDeps, type TestAnswered } from './sso-tests.js';
 import { sameBrowser } from './start-login.js';
 
 export interface OidcLoginDeps extends LoginDeps {
@@ -47,11 +48,15 @@ const OAUTH_ERROR = /^[a-z_]{1,64}$/;
 /**
  * @throws AppError `ORG_NOT_FOUND`; LoginError for every refused login (after recording it)
  */
-export async function consumeOidcCallback(deps: OidcLoginDeps, input: OidcCallbackInput): Promise<LoginResult & { location: string }> {
+export async function consumeOidcCallback(deps: OidcLoginDeps & SsoTestDeps, input: OidcCallbackInput): Promise<(LoginResult & { location: string }) | TestAnswered> {
   const context: FailureContext = { protocol: 'oidc', sourceIp: input.sourceIp, ...(input.iss === undefined ? {} : { claimed: { issuer: input.iss } }) };
   // The state is spent and the code exchanged once (a second decision on fresher settings
   // reuses both); everything the settings decide is decided again.
-  let taking: Promise<PendingLogin> | undefined;
+  let taking: Promise<PendingLogin> | undefined = takeState(deps, input);
+  // The answer to a test sign-in is checked the same way, but reported, never provisioned.
+  // (A state that cannot be taken is refused, and recorded, by the decision below.)
+  const test = await taking.then((pending) => (pending.test ? pending : undefined), () => undefined);
+  if (test) return answerOidcTest(deps, input, test, (settings) => exchangeCode(deps, settings, input, test, { protocol: 'oidc' }), stateInvalid);
   let exchanging: { clientId: string; identity: Promise<AssertedIdentity> } | undefined;
   return decideOnCurrentSettings(
     deps.settings,

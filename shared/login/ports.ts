@@ -1,3 +1,8 @@
+import type { AuditActor, AuditEvent } from '../audit/model.js';
+import type { ErrorCode } from '../errors.js';
+import type { Assignment } from '../users/model.js';
+import type { ReplayMarker } from '../users/ports.js';
+
 /**
  * The pending-login storage port: logins started here and not finished yet. The
  * domain names a pending login by (org, protocol, id); how that becomes a key is the
@@ -26,6 +31,8 @@ export interface PendingLogin extends PendingLoginRef {
   issuer?: string;
   nonce?: string;
   codeVerifier?: string;
+  /** Set on a test sign-in (`POST /orgs/{orgId}/sso/tests`): its answer is reported, never provisioned. */
+  test?: { id: string };
 }
 
 export interface LoginStateRepository {
@@ -34,4 +41,56 @@ export interface LoginStateRepository {
   peek(ref: PendingLoginRef): Promise<PendingLogin | undefined>;
   /** Consumes atomically, once: undefined when missing, expired or already taken. */
   take(ref: PendingLoginRef): Promise<PendingLogin | undefined>;
+}
+
+/** What a test sign-in found (docs/console.md "TestResult"). */
+export interface TestResult {
+  outcome: 'success' | 'failure';
+  issuer?: string;
+  /** SAML: the NameID and its Format. */
+  nameId?: string;
+  nameIdFormat?: string;
+  /** OIDC: the `sub` claim. */
+  sub?: string;
+  /** Every attribute (SAML) or claim (OIDC) received, in the order received, values verbatim. */
+  attributes?: { name: string; values: string[] }[];
+  /** True when `attributes` was cut to fit (very large assertions only). */
+  attributesTruncated?: boolean;
+  /** SAML: the assertion's session facts. */
+  session?: { authnInstant?: string; notBefore?: string; notOnOrAfter?: string; sessionIndex?: string };
+  /** Whether SSO is enabled now: a test runs before it is, a real login would then be refused. */
+  ssoEnabled: boolean;
+  /** On success: what a real login would do with the current settings. */
+  wouldDo?: { action: 'create' | 'update'; email: string; userId?: string; firstName?: string; lastName?: string; assignments: Assignment[] };
+  /** On failure: the code a real login would be refused with, and why. */
+  error?: { code: ErrorCode; message: string; expected?: unknown; received?: unknown };
+}
+
+/** A test sign-in: started by an admin (or a setup session), answered once by the IdP. */
+export interface SsoTest {
+  id: string;
+  orgId: string;
+  protocol: 'saml' | 'oidc';
+  /** Who started it: only they may read it. */
+  startedBy: AuditActor;
+  startedAt: string;
+  status: 'pending' | 'done';
+  completedAt?: string;
+  result?: TestResult;
+  /** The record is gone after this (pending: with its pending login; done: an hour after completion). */
+  expiresAt: Date;
+}
+
+/** Test sign-ins, in the login-state table beside the pending logins they answer. */
+export interface SsoTestRepository {
+  /** Saves a new test and the pending login it waits for, together. */
+  start(test: SsoTest, pending: PendingLogin): Promise<void>;
+  /** The test, unless missing or expired. */
+  get(orgId: string, id: string): Promise<SsoTest | undefined>;
+  /**
+   * Stores the finished test with its audit events, consuming the pending login (once)
+   * and recording the assertion's replay marker, all or nothing.
+   * @throws CommitConflict `pending-used` (answered already, or expired), `replayed`
+   */
+  complete(test: SsoTest, options: { consume?: PendingLoginRef; replay?: ReplayMarker; events: AuditEvent[] }): Promise<void>;
 }

@@ -14,6 +14,7 @@ import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps,
 import type { LoginStateRepository } from './ports.js';
 import { decideOnCurrentSettings } from './current-settings.js';
 import { safeRedirect } from './redirect.js';
+import { answerSamlTest, isTestRequestId, type SsoTestDeps, type TestAnswered } from './sso-tests.js';
 import { sameBrowser } from './start-login.js';
 
 export interface SamlLoginDeps extends LoginDeps {
@@ -44,7 +45,9 @@ export interface SamlLoginResult extends LoginResult {
  * The IdP is the one configured for the org in the route, never the message's Issuer.
  * @throws AppError `ORG_NOT_FOUND`; LoginError for every refused login (after recording it)
  */
-export async function consumeSamlResponse(deps: SamlLoginDeps, input: SamlLoginInput): Promise<SamlLoginResult> {
+export async function consumeSamlResponse(deps: SamlLoginDeps & SsoTestDeps, input: SamlLoginInput): Promise<SamlLoginResult | TestAnswered> {
+  // The answer to a test sign-in is validated the same way, but reported, never provisioned.
+  if (isTestRequestId(input.relayState)) return answerSamlTest(deps, { ...input, relayState: input.relayState });
   const context: FailureContext = { protocol: 'saml', sourceIp: input.sourceIp };
   return decideOnCurrentSettings(
     deps.settings,
@@ -100,7 +103,8 @@ async function samlLogin(deps: SamlLoginDeps, settings: OrgSettings, input: Saml
       details: { expected: 'a pending request of this organization', received: assertion.inResponseTo },
     });
   const pending = deps.loginState.peek(pendingRef).then((found) => {
-    if (!found || found.orgId !== input.orgId || found.protocol !== 'saml') throw refused();
+    // A test's request is answered by the test path only: a real login never finishes it.
+    if (!found || found.orgId !== input.orgId || found.protocol !== 'saml' || found.test) throw refused();
     // Answered in another browser than the one that asked: someone else's login (login CSRF).
     if (!sameBrowser(found, input.browser)) throw refused();
     return found;

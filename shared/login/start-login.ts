@@ -5,7 +5,7 @@
  * travels through the browser is only an opaque reference.
  */
 import { createHash } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import { randomToken, type Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { OidcDiscoveryCache } from '../oidc/discovery.js';
 import { createAuthorizationRequest } from '../oidc/relying-party.js';
@@ -14,7 +14,8 @@ import { authnRequestRedirect, newRequestId } from '../saml/authn-request.js';
 import type { SpKeySource } from '../saml/sp-keys.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
 import { orgUrls } from '../settings/urls.js';
-import type { LoginStateRepository } from './ports.js';
+import type { LoginStateRepository, PendingLogin } from './ports.js';
+import type { OrgSettings } from '../settings/model.js';
 import type { SettingsRepository } from '../settings/ports.js';
 import { safeRedirect } from './redirect.js';
 
@@ -31,6 +32,9 @@ export const BROWSER_COOKIE = 'sso_browser';
 export const browserCookie = (value: string): string => `${BROWSER_COOKIE}=${value}; HttpOnly; Secure; SameSite=None; Path=/; Max-Age=${PENDING_LOGIN_TTL_MS / 1000}`;
 
 export const browserHash = (value: string): string => createHash('sha256').update(value).digest('base64url');
+
+/** The browser's binding value: the one its `sso_browser` cookie already holds, or a new one. */
+export const browserBinding = (existing: string | undefined): string => (existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : randomToken(32));
 
 /**
  * Whether the answer comes from the browser that started the login.
@@ -57,31 +61,38 @@ export async function startLogin(deps: StartLoginDeps, input: { orgId: string; f
   const fwd = input.fwd ?? '/';
   safeRedirect(fwd, deps.baseUrl);
   const settings = await deps.settings.get(input.orgId);
-  const { sso } = settings;
+  requireSso(settings, settings.sso.protocol);
+  const { pending, url } = await prepareLogin(deps, settings, { fwd, browser: input.browser });
+  await deps.loginState.save(pending);
+  return url;
+}
+
+/**
+ * The pending login and the IdP redirect of an SP-initiated login on the org's current
+ * connection (whether it is enabled is the caller's to check). Nothing is saved.
+ * @throws AppError `SSO_NOT_ENABLED` (a SAML connection without an SSO URL)
+ */
+export async function prepareLogin(
+  deps: Pick<StartLoginDeps, 'clock' | 'baseUrl' | 'spKeys' | 'oidcDiscovery'>,
+  settings: OrgSettings,
+  options: { fwd: string; browser: string; requestId?: string; test?: PendingLogin['test'] },
+): Promise<{ pending: PendingLogin; url: string }> {
+  const { sso, org } = settings;
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + PENDING_LOGIN_TTL_MS);
-  const urls = orgUrls(deps.baseUrl, input.orgId);
+  const urls = orgUrls(deps.baseUrl, org.id);
+  const base = { orgId: org.id, fwd: options.fwd, expiresAt, browserHash: browserHash(options.browser), ...(options.test ? { test: options.test } : {}) };
 
   if (sso.protocol === 'oidc') {
-    requireSso(settings, 'oidc');
     const oidc = sso.oidc!;
     const discovery = await deps.oidcDiscovery.get(oidc.issuer);
     const request = createAuthorizationRequest(discovery, { clientId: oidc.clientId, redirectUri: urls.oidcRedirectUri, scopes: oidc.scopes });
-    await deps.loginState.save({
-      orgId: input.orgId,
-      protocol: 'oidc',
-      id: request.state,
-      fwd,
-      expiresAt,
-      browserHash: browserHash(input.browser),
-      issuer: oidc.issuer,
-      nonce: request.nonce,
-      codeVerifier: request.codeVerifier,
-    });
-    return request.url;
+    return {
+      pending: { ...base, protocol: 'oidc', id: request.state, issuer: oidc.issuer, nonce: request.nonce, codeVerifier: request.codeVerifier },
+      url: request.url,
+    };
   }
 
-  requireSso(settings, 'saml');
   const saml = sso.saml!;
   if (!saml.ssoUrl) {
     throw new AppError('SSO_NOT_ENABLED', "Sign-in from this page needs the identity provider's SSO URL. Ask your administrator to add it to the SAML settings.");
@@ -90,17 +101,10 @@ export async function startLogin(deps: StartLoginDeps, input: { orgId: string; f
   if (saml.signAuthnRequests && !signingKey) {
     throw new AppError('INTERNAL', 'signAuthnRequests is on but this deployment has no SP signing key: run `sso-jit sp-key rotate`', { expose: false });
   }
-  const requestId = newRequestId();
-  await deps.loginState.save({
-    orgId: input.orgId,
-    protocol: 'saml',
-    id: requestId,
-    fwd,
-    expiresAt,
-    browserHash: browserHash(input.browser),
-  });
+  const requestId = options.requestId ?? newRequestId();
   // RelayState is only the request id: the fwd target never travels through the IdP.
-  return authnRequestRedirect({ sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl }, ssoUrl: saml.ssoUrl, now, relayState: requestId, signingKey }, requestId);
+  const url = authnRequestRedirect({ sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl }, ssoUrl: saml.ssoUrl, now, relayState: requestId, signingKey }, requestId);
+  return { pending: { ...base, protocol: 'saml', id: requestId }, url };
 }
 
 /**

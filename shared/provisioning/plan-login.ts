@@ -42,6 +42,17 @@ export function requireSso(settings: OrgSettings, protocol: 'saml' | 'oidc'): vo
   }
 }
 
+const MAX_RECORDED_ATTRIBUTE_NAMES = 100;
+const MAX_ATTRIBUTE_NAME_CHARS = 256;
+
+/**
+ * The attribute (claim) names a login received, as its audit event records them (what
+ * `GET …/settings/attribute-names` offers an admin to pick from). Bounded, so an IdP
+ * that sends hundreds of attributes cannot make one event outgrow its item.
+ */
+export const recordedAttributeNames = (identity: Pick<AssertedIdentity, 'attributes'>): string[] =>
+  [...identity.attributes.keys()].slice(0, MAX_RECORDED_ATTRIBUTE_NAMES).map((name) => name.slice(0, MAX_ATTRIBUTE_NAME_CHARS));
+
 const sameAssignments = (a: readonly Assignment[], b: readonly Assignment[]) =>
   a.length === b.length && a.every((x, i) => x.groupId === b[i]?.groupId && x.roleId === b[i]?.roleId);
 
@@ -92,7 +103,8 @@ export function planLogin(input: LoginPlanInput): LoginPlan {
     target: { type: 'user', id: user.id },
     details,
   });
-  const loginEvent = (user: User, created: boolean) => event('login.succeeded', user, { protocol: identity.protocol, subject: identity.subject, email, created });
+  const loginEvent = (user: User, created: boolean) =>
+    event('login.succeeded', user, { protocol: identity.protocol, subject: identity.subject, email, created, attributeNames: recordedAttributeNames(identity) });
 
   if (!jitOn && existing) {
     // Provisioned elsewhere (manual or SCIM): the IdP only authenticates.

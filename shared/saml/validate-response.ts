@@ -56,6 +56,22 @@ export interface ValidatedAssertion {
   /** Every value of every attribute, in document order. */
   attributes: ReadonlyMap<string, string[]>;
   attributeNames: string[];
+  /**
+   * Every Attribute element as the IdP sent it, in document order: not merged by name,
+   * values untrimmed (what a test sign-in shows the admin).
+   */
+  attributeList: AssertedAttribute[];
+  /** The AuthnStatement's AuthnInstant, when present. */
+  authnInstant?: Date;
+  /** The Conditions' own validity window, as the IdP stated it (no skew). */
+  conditions: { notBefore?: Date; notOnOrAfter: Date };
+}
+
+/** One Attribute element of an assertion. */
+export interface AssertedAttribute {
+  name: string;
+  nameFormat?: string;
+  values: string[];
 }
 
 const STATUS_MESSAGE_MAX = 300;
@@ -181,7 +197,11 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
   if (sessionNotOnOrAfter !== undefined) assertTimeWindow('AuthnStatement', undefined, sessionNotOnOrAfter, now, skewMs, context);
 
   const sessionIndex = authnStatement === undefined ? undefined : attr(authnStatement, 'SessionIndex');
-  const attributes = readAttributes(assertion);
+  // Reported only (a test sign-in shows it), never checked: an odd AuthnInstant refuses nothing.
+  const authnInstantText = authnStatement === undefined ? undefined : attr(authnStatement, 'AuthnInstant');
+  const authnInstant = authnInstantText !== undefined && isDateTime(authnInstantText) ? Date.parse(authnInstantText) : undefined;
+  const attributeList = readAttributeList(assertion);
+  const attributes = mergeAttributes(attributeList);
   return {
     issuer,
     responseId: requiredId(response, 'Response'),
@@ -193,6 +213,9 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
     notOnOrAfter: new Date(Math.min(conditions.notOnOrAfter, confirmation.notOnOrAfter) + skewMs),
     attributes,
     attributeNames: [...attributes.keys()],
+    attributeList,
+    ...(authnInstant === undefined ? {} : { authnInstant: new Date(authnInstant) }),
+    conditions: { ...(conditions.notBefore === undefined ? {} : { notBefore: new Date(conditions.notBefore) }), notOnOrAfter: new Date(conditions.notOnOrAfter) },
   };
 }
 
@@ -461,23 +484,36 @@ function requiredId(element: Element, name: string): string {
 }
 
 /**
- * Every Attribute of every AttributeStatement, in document order, with all of its values
- * (an attribute repeated under the same Name accumulates). A Map, so names such as
- * `__proto__` or `constructor` are data, never properties.
+ * Every Attribute of every AttributeStatement, in document order, each with all of its
+ * values (an `xsi:nil` value is no value).
  */
-function readAttributes(assertion: Element): Map<string, string[]> {
-  const attributes = new Map<string, string[]>();
+function readAttributeList(assertion: Element): AssertedAttribute[] {
+  const list: AssertedAttribute[] = [];
   for (const statement of childElements(assertion, NS.assertion, 'AttributeStatement')) {
     for (const attribute of childElements(statement, NS.assertion, 'Attribute')) {
       const name = attr(attribute, 'Name');
       if (name === undefined || name === '') continue;
+      const nameFormat = attr(attribute, 'NameFormat');
       const values = childElements(attribute, NS.assertion, 'AttributeValue')
         .filter((value) => value.getAttributeNS('http://www.w3.org/2001/XMLSchema-instance', 'nil') !== 'true')
         .map((value) => value.textContent ?? '');
-      const existing = attributes.get(name);
-      if (existing === undefined) attributes.set(name, values);
-      else existing.push(...values);
+      list.push({ name, ...(nameFormat === undefined ? {} : { nameFormat }), values });
     }
+  }
+  return list;
+}
+
+/**
+ * The attributes by name, in document order, with all of their values (an attribute
+ * repeated under the same Name accumulates). A Map, so names such as `__proto__` or
+ * `constructor` are data, never properties.
+ */
+function mergeAttributes(list: readonly AssertedAttribute[]): Map<string, string[]> {
+  const attributes = new Map<string, string[]>();
+  for (const { name, values } of list) {
+    const existing = attributes.get(name);
+    if (existing === undefined) attributes.set(name, [...values]);
+    else existing.push(...values);
   }
   return attributes;
 }

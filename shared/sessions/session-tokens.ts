@@ -2,7 +2,7 @@
  * Session tokens: JWTs signed with the deployment's Ed25519 key (`kid` in the header),
  * verifiable with the public JWKS. The `session` cookie carries the token itself.
  */
-import { errors as joseErrors, jwtVerify, SignJWT, type JWK } from 'jose';
+import { errors as joseErrors, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { randomToken, type Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { User } from '../users/model.js';
@@ -11,6 +11,12 @@ import { deriveSigningKey, type SessionKeySource, type SigningKey } from './keys
 export const SESSION_COOKIE = 'session';
 export const DEFAULT_SESSION_TTL_SECONDS = 8 * 3600;
 const AUDIENCE = 'sso-jit';
+/**
+ * Setup sessions (a customer's IT admin, through a setup link) get their own audience and
+ * a `scope` claim: a setup token never verifies as a user session, nor the reverse.
+ */
+const SETUP_AUDIENCE = 'sso-jit:setup';
+export const SETUP_SCOPE = 'setup';
 const KEY_REFRESH_MS = 5 * 60_000;
 const UNKNOWN_KID_REFRESH_MS = 10_000;
 
@@ -32,6 +38,32 @@ export interface SessionClaims {
   jti: string;
   iat: number;
   exp: number;
+}
+
+/** A setup session's claims: `sub` is `setup:{linkId}`. */
+export interface SetupSessionClaims {
+  sub: string;
+  org: string;
+  scope: typeof SETUP_SCOPE;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+/** The link id of a setup session's `sub`. */
+export const setupLinkIdOf = (claims: Pick<SetupSessionClaims, 'sub'>): string => claims.sub.slice('setup:'.length);
+
+/**
+ * Whether a token claims to be a setup session (unverified: only to choose the verifier;
+ * `verifySetup` decides).
+ */
+export function claimsSetupScope(token: string): boolean {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { scope?: unknown };
+    return payload.scope === SETUP_SCOPE;
+  } catch {
+    return false;
+  }
 }
 
 export interface SessionTokensOptions {
@@ -81,33 +113,78 @@ export class SessionTokens {
    * @throws AppError `UNAUTHENTICATED`
    */
   async verify(token: string): Promise<SessionClaims> {
-    let { current, previous } = await this.keys();
-    const kid = kidOf(token);
-    if (kid !== undefined && kid !== current.kid && kid !== previous?.kid) {
-      // A key rotated in after this container loaded its keys: reload now (at most every
-      // few seconds, so unknown kids cannot make every request read the secret).
-      ({ current, previous } = await this.keys(true));
-    }
+    const keys = await this.verificationKeys(token);
     try {
-      const { payload } = await jwtVerify(
-        token,
-        (header) => {
-          const key = [current, previous].find((candidate) => candidate?.kid === header.kid);
-          if (!key) throw new joseErrors.JWKSNoMatchingKey();
-          return key.publicKey;
-        },
-        {
-          algorithms: ['EdDSA'],
-          issuer: this.options.issuer,
-          audience: AUDIENCE,
-          requiredClaims: ['sub', 'org', 'email', 'jti', 'iat', 'exp'],
-          currentDate: this.options.clock.now(),
-        },
-      );
+      const payload = await this.verifyJwt(token, keys, { audience: AUDIENCE, requiredClaims: ['sub', 'org', 'email', 'jti', 'iat', 'exp'] });
       if (typeof payload.org !== 'string' || typeof payload.email !== 'string' || typeof payload.jti !== 'string') throw new Error('malformed claims');
+      // A scoped token (a setup session) is never a user session, whatever else it carries.
+      if (payload.scope !== undefined) throw new Error('scoped token');
       return payload as unknown as SessionClaims;
     } catch (cause) {
       throw new AppError('UNAUTHENTICATED', 'Your session is missing, invalid or expired. Sign in again.', { cause });
+    }
+  }
+
+  /** The keys that may have signed `token`: reloaded first when its `kid` is unknown. */
+  private async verificationKeys(token: string): Promise<{ current: SigningKey; previous?: SigningKey }> {
+    const keys = await this.keys();
+    const kid = kidOf(token);
+    // A key rotated in after this container loaded its keys: reload now (at most every
+    // few seconds, so unknown kids cannot make every request read the secret).
+    if (kid !== undefined && kid !== keys.current.kid && kid !== keys.previous?.kid) return this.keys(true);
+    return keys;
+  }
+
+  /** Verifies signature (current or previous key), issuer, audience, times and the required claims. */
+  private async verifyJwt(
+    token: string,
+    { current, previous }: { current: SigningKey; previous?: SigningKey },
+    options: { audience: string; requiredClaims: string[] },
+  ): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = [current, previous].find((candidate) => candidate?.kid === header.kid);
+        if (!key) throw new joseErrors.JWKSNoMatchingKey();
+        return key.publicKey;
+      },
+      { algorithms: ['EdDSA'], issuer: this.options.issuer, currentDate: this.options.clock.now(), ...options },
+    );
+    return payload;
+  }
+
+  /**
+   * A setup session token for a setup link: `sub` `setup:{linkId}`, `scope: "setup"`,
+   * its own audience, expiring with the link.
+   */
+  async issueSetup(link: { id: string; orgId: string; expiresAt: Date }): Promise<string> {
+    const { current } = await this.keys();
+    const iat = Math.floor(this.options.clock.now().getTime() / 1000);
+    return new SignJWT({ org: link.orgId, scope: SETUP_SCOPE })
+      .setProtectedHeader({ alg: 'EdDSA', kid: current.kid, typ: 'JWT' })
+      .setSubject(`setup:${link.id}`)
+      .setJti(randomToken(16))
+      .setIssuer(this.options.issuer)
+      .setAudience(SETUP_AUDIENCE)
+      .setIssuedAt(iat)
+      .setExpirationTime(Math.floor(link.expiresAt.getTime() / 1000))
+      .sign(current.privateKey);
+  }
+
+  /**
+   * Verifies a setup session token (never a user session token).
+   * @throws AppError `UNAUTHENTICATED`
+   */
+  async verifySetup(token: string): Promise<SetupSessionClaims> {
+    const keys = await this.verificationKeys(token);
+    try {
+      const payload = await this.verifyJwt(token, keys, { audience: SETUP_AUDIENCE, requiredClaims: ['sub', 'org', 'scope', 'jti', 'iat', 'exp'] });
+      if (payload.scope !== SETUP_SCOPE || typeof payload.org !== 'string' || !payload.sub?.startsWith('setup:') || payload.email !== undefined) {
+        throw new Error('not a setup session');
+      }
+      return payload as unknown as SetupSessionClaims;
+    } catch (cause) {
+      throw new AppError('UNAUTHENTICATED', 'Your setup session is missing, invalid or expired. Open the setup link again.', { cause });
     }
   }
 

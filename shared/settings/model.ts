@@ -55,6 +55,10 @@ export const samlSettingsSchema = z.strictObject({
   allowIdpInitiated: z.boolean().default(true),
   signAuthnRequests: z.boolean().default(false),
   clockSkewSeconds: z.number().int().min(0).max(300).default(60),
+  /** Where the IdP publishes its metadata: fetched on write, it sets idpEntityId, ssoUrl and certificates. */
+  idpMetadataUrl: z.string().min(1).max(2048).optional(),
+  /** Read-only: when the metadata was last fetched from `idpMetadataUrl`. */
+  metadataFetchedAt: z.string().optional(),
 });
 export type SamlSettings = z.infer<typeof samlSettingsSchema>;
 

@@ -12,7 +12,8 @@ import type { SecretSealer } from '../secrets/sealer.js';
 import type { SettingsRepository } from './ports.js';
 import { certificateInfo, normalizeCertificatePem } from './certificates.js';
 import { checkIfMatch, etagOf } from './etag.js';
-import { parseIdpMetadata } from './idp-metadata.js';
+import { parseIdpMetadata, type IdpMetadata } from './idp-metadata.js';
+import type { IdpMetadataFetcher } from './metadata-fetch.js';
 import {
   jitSettingsSchema,
   oidcSettingsSchema,
@@ -38,6 +39,8 @@ export interface SettingsDeps {
 export interface SsoSettingsDeps extends SettingsDeps {
   sealer: SecretSealer;
   baseUrl: string;
+  /** Fetches `saml.idpMetadataUrl` under the SSRF rules of metadata-fetch.ts. */
+  fetchIdpMetadata: IdpMetadataFetcher;
 }
 
 /** Who is changing what, and on which version of it. */
@@ -70,12 +73,14 @@ export const samlSettingsInputSchema = samlSettingsSchema
     idpEntityId: samlSettingsSchema.shape.idpEntityId.optional(),
     certificates: z.array(z.string().min(1)).max(5).optional(),
     metadataXml: z.string().max(MAX_METADATA_BYTES).optional(),
+    idpMetadataUrl: samlSettingsSchema.shape.idpMetadataUrl.describe('fetched on write (https, public addresses only): sets idpEntityId, ssoUrl and certificates'),
+    metadataFetchedAt: readOnly,
     spEntityId: readOnly,
     acsUrl: readOnly,
     metadataUrl: readOnly,
     certificateInfo: readOnly,
   })
-  .describe('SAML connection; `metadataXml` sets idpEntityId, ssoUrl and certificates');
+  .describe('SAML connection; `metadataXml` or `idpMetadataUrl` sets idpEntityId, ssoUrl and certificates');
 
 /** OIDC settings as an admin writes them: `clientSecret` is write-only. */
 export const oidcSettingsInputSchema = oidcSettingsSchema.omit({ clientSecretEncrypted: true }).extend({
@@ -190,17 +195,52 @@ export function ssoView(settings: OrgSettings, baseUrl: string, now: Date): Vers
   return { body, etag: etagOf(sso) };
 }
 
-/** The stored SAML settings from an admin's input: metadata XML wins over the three fields it sets. */
-function samlFromInput(input: z.infer<typeof samlSettingsInputSchema>): SsoSettings['saml'] {
-  const { spEntityId: _a, acsUrl: _b, metadataUrl: _c, certificateInfo: _d, metadataXml, ...fields } = input;
-  const fromMetadata = metadataXml === undefined ? {} : parseIdpMetadata(metadataXml);
+/**
+ * The stored SAML settings from an admin's input: metadata (pasted, or fetched from the
+ * metadata URL) wins over the three fields it sets.
+ */
+function samlFromInput(input: z.infer<typeof samlSettingsInputSchema>, fetched?: { metadata: IdpMetadata; at: string }): SsoSettings['saml'] {
+  const { spEntityId: _a, acsUrl: _b, metadataUrl: _c, certificateInfo: _d, metadataFetchedAt: _e, metadataXml, ...fields } = input;
+  const fromMetadata = fetched ? { ...fetched.metadata, metadataFetchedAt: fetched.at } : metadataXml === undefined ? {} : parseIdpMetadata(metadataXml);
   const merged = { ...fields, ...fromMetadata };
   const certificates = merged.certificates?.map((pem, index) => normalizeCertificatePem(pem, `saml.certificates[${index}]`));
   return parseInput(samlSettingsSchema, { ...merged, certificates }, 'saml');
 }
 
+/**
+ * Fetches and reads the metadata at `saml.idpMetadataUrl`.
+ * @throws AppError `METADATA_FETCH_FAILED` naming why (the fetch, or what came back)
+ */
+async function fetchMetadata(deps: SsoSettingsDeps, url: string): Promise<{ metadata: IdpMetadata; at: string }> {
+  const xml = await deps.fetchIdpMetadata(url);
+  try {
+    return { metadata: parseIdpMetadata(xml), at: deps.clock.now().toISOString() };
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === 'VALIDATION_FAILED')) throw error;
+    const why = error.message.replace(/^saml\.metadataXml:\s*/, '');
+    throw new AppError('METADATA_FETCH_FAILED', `saml.idpMetadataUrl: what it returned is not usable SAML IdP metadata: ${why}`, { cause: error });
+  }
+}
+
+/**
+ * A setup session sets up the connection (protocol, SAML, OIDC, `enabled`), nothing
+ * else: `domains` and `forceSso` keep their stored values, and sending other values is
+ * refused.
+ * @throws AppError `FORBIDDEN`
+ */
+function keepOutsideSetupScope(input: unknown, parsed: z.infer<typeof ssoSettingsInputSchema>, current: SsoSettings): void {
+  const sent = (input ?? {}) as Record<string, unknown>;
+  const sameDomains = JSON.stringify([...new Set(parsed.domains)].sort()) === JSON.stringify([...current.domains].sort());
+  const changed = [...(sent.domains !== undefined && !sameDomains ? ['domains'] : []), ...(sent.forceSso !== undefined && parsed.forceSso !== current.forceSso ? ['forceSso'] : [])];
+  if (changed.length > 0) {
+    throw new AppError('FORBIDDEN', `A setup session sets up the connection only: ${changed.join(' and ')} can be changed by an administrator of the organization.`);
+  }
+  parsed.domains = [...current.domains];
+  parsed.forceSso = current.forceSso;
+}
+
 const READ_ONLY_SECTION_KEYS: Record<'saml' | 'oidc', readonly string[]> = {
-  saml: ['spEntityId', 'acsUrl', 'metadataUrl', 'certificateInfo'],
+  saml: ['spEntityId', 'acsUrl', 'metadataUrl', 'certificateInfo', 'metadataFetchedAt'],
   oidc: ['redirectUri', 'clientSecretSet'],
 };
 
@@ -228,7 +268,12 @@ export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeCo
   const parsed = parseInput(ssoSettingsInputSchema, withoutReadOnlySections(input));
   const current = await currentSettings(deps, context);
   checkIfMatch(context.ifMatch, current.sso);
+  if (context.actor.type === 'setup_link') keepOutsideSetupScope(input, parsed, current.sso);
   const samlInput = parsed.saml;
+  if (samlInput?.metadataXml !== undefined && samlInput.idpMetadataUrl !== undefined) {
+    throw new AppError('VALIDATION_FAILED', 'saml: give either metadataXml or idpMetadataUrl, not both');
+  }
+  const fetched = samlInput?.idpMetadataUrl === undefined ? undefined : await fetchMetadata(deps, samlInput.idpMetadataUrl);
   const oidcInput = parsed.oidc;
   let oidc: SsoSettings['oidc'];
   if (oidcInput) {
@@ -252,7 +297,7 @@ export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeCo
     protocol: parsed.protocol,
     forceSso: parsed.forceSso,
     domains: [...new Set(parsed.domains)],
-    saml: samlInput ? samlFromInput(samlInput) : undefined,
+    saml: samlInput ? samlFromInput(samlInput, fetched) : undefined,
     oidc,
   };
   if (next.enabled && !next[next.protocol]) {

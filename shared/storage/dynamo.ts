@@ -35,7 +35,8 @@ import {
 import type { User } from '../users/model.js';
 import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
 import type { AuditRepository, FoldRule } from '../audit/ports.js';
-import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
+import type { LoginStateRepository, PendingLogin, PendingLoginRef, SsoTest, SsoTestRepository } from '../login/ports.js';
+import type { SetupLink, SetupLinkRepository } from '../setup/ports.js';
 import type { LoginLink, LoginLinkStore, SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
@@ -751,6 +752,187 @@ export class DynamoLoginLinks implements LoginLinkStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
+    }
+  }
+}
+
+function toTestItem(test: SsoTest): Record<string, unknown> {
+  const { expiresAt, ...rest } = test;
+  return { pk: tableKey.ssoTest(test.orgId, test.id), ...rest, [TTL_ATTRIBUTE]: epochSeconds(expiresAt) };
+}
+
+/** Test sign-ins in the login-state table, beside the pending logins they answer. */
+export class DynamoSsoTestRepository implements SsoTestRepository {
+  constructor(private readonly options: DynamoStoreOptions) {}
+
+  async start(test: SsoTest, pending: PendingLogin): Promise<void> {
+    const { loginState } = this.options.tables;
+    await this.options.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: loginState, Item: toTestItem(test), ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: loginState, Item: toPendingItem(pending), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      }),
+    );
+  }
+
+  async get(orgId: string, id: string): Promise<SsoTest | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tables.loginState, Key: { pk: tableKey.ssoTest(orgId, id) }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const { pk: _pk, [TTL_ATTRIBUTE]: expires, ...rest } = Item;
+    // DynamoDB deletes expired items late: an expired one is as good as gone.
+    if (typeof expires !== 'number' || expires < epochSeconds(this.options.clock.now())) return undefined;
+    return { ...(rest as Omit<SsoTest, 'expiresAt'>), expiresAt: new Date(expires * 1000) };
+  }
+
+  async complete(test: SsoTest, options: { consume?: PendingLoginRef; replay?: { orgId: string; id: string; expiresAt: Date }; events: AuditEvent[] }): Promise<void> {
+    const { tables, clock } = this.options;
+    const now = epochSeconds(clock.now());
+    const items: TransactItem[] = [{ Put: { TableName: tables.loginState, Item: toTestItem(test) } }];
+    const consumeIndex = items.length;
+    if (options.consume) {
+      items.push({
+        Delete: {
+          TableName: tables.loginState,
+          Key: { pk: tableKey.pendingLogin(options.consume) },
+          ConditionExpression: 'attribute_exists(pk) AND #exp >= :now',
+          ExpressionAttributeNames: { '#exp': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': now },
+        },
+      });
+    }
+    const replayIndex = items.length;
+    if (options.replay) {
+      items.push({
+        Put: {
+          TableName: tables.loginState,
+          Item: { pk: tableKey.replay(options.replay.orgId, options.replay.id), [TTL_ATTRIBUTE]: epochSeconds(options.replay.expiresAt) },
+          ConditionExpression: 'attribute_not_exists(pk) OR #exp < :now',
+          ExpressionAttributeNames: { '#exp': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': now },
+        },
+      });
+    }
+    for (const event of options.events) items.push({ Put: { TableName: tables.audit, Item: auditItem(event) } });
+    try {
+      await this.options.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      const codes = reasonCodes(error);
+      if (options.consume && codes?.[consumeIndex] === 'ConditionalCheckFailed') throw new CommitConflict('pending-used');
+      if (options.replay && codes?.[replayIndex] === 'ConditionalCheckFailed') throw new CommitConflict('replayed');
+      throw error;
+    }
+  }
+}
+
+const SETUP_LINK_FIELDS = ['id', 'orgId', 'note', 'createdBy', 'createdAt', 'expiresAt', 'tokenHash', 'usedAt', 'revokedAt'] as const;
+
+function fromSetupLinkItem(item: Record<string, unknown> | undefined): SetupLink | undefined {
+  if (!item) return undefined;
+  return Object.fromEntries(SETUP_LINK_FIELDS.filter((field) => item[field] !== undefined).map((field) => [field, item[field]])) as unknown as SetupLink;
+}
+
+/**
+ * Setup links in the mappings table, in a partition of their own per org (a settings
+ * Query never reads them), with one item per token hash to find a link by its token.
+ */
+export class DynamoSetupLinkRepository implements SetupLinkRepository {
+  constructor(private readonly options: DynamoStoreOptions) {}
+
+  private key(orgId: string, id: string) {
+    return { pk: tableKey.setupLinks(orgId), sk: tableKey.setupLink(id) };
+  }
+
+  async create(link: SetupLink, events: AuditEvent[]): Promise<void> {
+    const { tables } = this.options;
+    await this.options.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tables.mappings, Item: { ...this.key(link.orgId, link.id), ...link }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: tables.mappings,
+              Item: { pk: tableKey.setupToken(link.tokenHash), sk: 'TOKEN', orgId: link.orgId, linkId: link.id },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          ...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })),
+        ],
+      }),
+    );
+  }
+
+  async get(orgId: string, id: string): Promise<SetupLink | undefined> {
+    const { Item } = await this.options.client.send(new GetCommand({ TableName: this.options.tables.mappings, Key: this.key(orgId, id), ConsistentRead: true }));
+    return fromSetupLinkItem(Item);
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<SetupLink | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tables.mappings, Key: { pk: tableKey.setupToken(tokenHash), sk: 'TOKEN' }, ConsistentRead: true }),
+    );
+    if (typeof Item?.orgId !== 'string' || typeof Item.linkId !== 'string') return undefined;
+    const link = await this.get(Item.orgId, Item.linkId);
+    // The pointer is only a lookup: the link itself must carry the same hash.
+    return link?.tokenHash === tokenHash ? link : undefined;
+  }
+
+  async list(orgId: string, limit: number): Promise<SetupLink[]> {
+    const links: SetupLink[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tables.mappings,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': tableKey.setupLinks(orgId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      links.push(...(page.Items ?? []).map((item) => fromSetupLinkItem(item)!));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return links.sort((a, b) => (`${b.createdAt}#${b.id}` > `${a.createdAt}#${a.id}` ? 1 : -1)).slice(0, limit);
+  }
+
+  async revoke(orgId: string, id: string, at: string, events: AuditEvent[]): Promise<boolean> {
+    return this.stamp(orgId, id, 'revokedAt', at, events, true);
+  }
+
+  async markUsed(orgId: string, id: string, at: string, events: AuditEvent[]): Promise<boolean> {
+    return this.stamp(orgId, id, 'usedAt', at, events, false);
+  }
+
+  /** Sets `field` once, with `events`; false when it was already set. */
+  private async stamp(orgId: string, id: string, field: 'usedAt' | 'revokedAt', at: string, events: AuditEvent[], mustExist: boolean): Promise<boolean> {
+    const { tables } = this.options;
+    try {
+      await this.options.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tables.mappings,
+                Key: this.key(orgId, id),
+                UpdateExpression: 'SET #field = :at',
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#field)',
+                ExpressionAttributeNames: { '#field': field },
+                ExpressionAttributeValues: { ':at': at },
+              },
+            },
+            ...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (reasonCodes(error)?.[0] !== 'ConditionalCheckFailed') throw error;
+      if (mustExist && !(await this.get(orgId, id))) throw new AppError('NOT_FOUND', 'No such setup link.', { cause: error });
+      return false;
     }
   }
 }

@@ -10,7 +10,8 @@ import type { OrgSettings } from '../settings/model.js';
 import type { User } from '../users/model.js';
 import { CommitConflict, type LoginCommit, type UserChange, type UserRepository } from '../users/ports.js';
 import type { AuditRepository, FoldRule } from '../audit/ports.js';
-import type { LoginStateRepository, PendingLogin, PendingLoginRef } from '../login/ports.js';
+import type { LoginStateRepository, PendingLogin, PendingLoginRef, SsoTest, SsoTestRepository } from '../login/ports.js';
+import type { SetupLink, SetupLinkRepository } from '../setup/ports.js';
 import type { LoginLink, LoginLinkStore, SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
@@ -39,6 +40,10 @@ export class MemoryStore {
   readonly revoked = new Map<string, Date>();
   /** One-time console sign-in links, by the SHA-256 of their token. */
   readonly loginLinks = new Map<string, LoginLink>();
+  /** Test sign-ins, by org and id. */
+  readonly ssoTests = new Map<string, SsoTest>();
+  /** Setup links, by org and id. */
+  readonly setupLinks = new Map<string, SetupLink>();
   constructor(readonly clock: Clock) {}
 }
 
@@ -270,6 +275,87 @@ export class MemoryLoginLinks implements LoginLinkStore {
   }
 }
 
+export class MemorySsoTestRepository implements SsoTestRepository {
+  constructor(private readonly store: MemoryStore) {}
+
+  async start(test: SsoTest, pending: PendingLogin): Promise<void> {
+    const key = `${test.orgId}\n${test.id}`;
+    if (this.store.ssoTests.has(key) || this.store.pending.has(pendingKey(pending))) throw new Error(`test ${key} exists`);
+    this.store.ssoTests.set(key, clone(test));
+    this.store.pending.set(pendingKey(pending), clone(pending));
+  }
+
+  async get(orgId: string, id: string): Promise<SsoTest | undefined> {
+    const test = this.store.ssoTests.get(`${orgId}\n${id}`);
+    return test && test.expiresAt.getTime() >= this.store.clock.now().getTime() ? clone(test) : undefined;
+  }
+
+  async complete(test: SsoTest, options: { consume?: PendingLoginRef; replay?: { orgId: string; id: string; expiresAt: Date }; events: AuditEvent[] }): Promise<void> {
+    const now = this.store.clock.now().getTime();
+    if (options.consume) {
+      const pending = this.store.pending.get(pendingKey(options.consume));
+      if (!pending || pending.expiresAt.getTime() < now) throw new CommitConflict('pending-used');
+    }
+    const replayKey = options.replay && `${options.replay.orgId}\n${options.replay.id}`;
+    if (replayKey) {
+      const expires = this.store.replay.get(replayKey);
+      if (expires && expires.getTime() > now) throw new CommitConflict('replayed');
+    }
+    if (options.consume) this.store.pending.delete(pendingKey(options.consume));
+    if (replayKey) this.store.replay.set(replayKey, options.replay!.expiresAt);
+    this.store.ssoTests.set(`${test.orgId}\n${test.id}`, clone(test));
+    this.store.audit.push(...options.events.map(clone));
+  }
+}
+
+export class MemorySetupLinkRepository implements SetupLinkRepository {
+  constructor(private readonly store: MemoryStore) {}
+
+  async create(link: SetupLink, events: AuditEvent[]): Promise<void> {
+    const key = `${link.orgId}\n${link.id}`;
+    if (this.store.setupLinks.has(key) || [...this.store.setupLinks.values()].some((other) => other.tokenHash === link.tokenHash)) {
+      throw new Error(`setup link ${key} exists`);
+    }
+    this.store.setupLinks.set(key, clone(link));
+    this.store.audit.push(...events.map(clone));
+  }
+
+  async get(orgId: string, id: string): Promise<SetupLink | undefined> {
+    const link = this.store.setupLinks.get(`${orgId}\n${id}`);
+    return link && clone(link);
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<SetupLink | undefined> {
+    const link = [...this.store.setupLinks.values()].find((candidate) => candidate.tokenHash === tokenHash);
+    return link && clone(link);
+  }
+
+  async list(orgId: string, limit: number): Promise<SetupLink[]> {
+    return [...this.store.setupLinks.values()]
+      .filter((link) => link.orgId === orgId)
+      .sort((a, b) => (`${b.createdAt}#${b.id}` > `${a.createdAt}#${a.id}` ? 1 : -1))
+      .slice(0, limit)
+      .map(clone);
+  }
+
+  async revoke(orgId: string, id: string, at: string, events: AuditEvent[]): Promise<boolean> {
+    const link = this.store.setupLinks.get(`${orgId}\n${id}`);
+    if (!link) throw new AppError('NOT_FOUND', 'No such setup link.');
+    if (link.revokedAt !== undefined) return false;
+    link.revokedAt = at;
+    this.store.audit.push(...events.map(clone));
+    return true;
+  }
+
+  async markUsed(orgId: string, id: string, at: string, events: AuditEvent[]): Promise<boolean> {
+    const link = this.store.setupLinks.get(`${orgId}\n${id}`);
+    if (!link || link.usedAt !== undefined) return false;
+    link.usedAt = at;
+    this.store.audit.push(...events.map(clone));
+    return true;
+  }
+}
+
 /** The repositories over one fresh in-memory store. */
 export function createMemoryRepositories(clock: Clock) {
   const store = new MemoryStore(clock);
@@ -281,5 +367,7 @@ export function createMemoryRepositories(clock: Clock) {
     loginState: new MemoryLoginStateRepository(store),
     revocations: new MemorySessionRevocations(store),
     loginLinks: new MemoryLoginLinks(store),
+    ssoTests: new MemorySsoTestRepository(store),
+    setupLinks: new MemorySetupLinkRepository(store),
   };
 }

@@ -57,7 +57,8 @@ export const usersTable: TableDefinition = {
 /**
  * mappings: `pk = ORG#{orgId}` holds the org record, SSO and provisioning settings,
  * roles, groups and role mappings, so one Query returns everything a login needs.
- * `pk = DOMAIN#{domain}` claims an email domain for one org. `byIdp` (partition
+ * `pk = DOMAIN#{domain}` claims an email domain for one org; `pk = SETUP#{orgId}` holds its
+ * setup links and `pk = SETUPTOKEN#{sha256}` finds a link by its token. `byIdp` (partition
  * `idpKey` = SAML IdP entity ID or OIDC issuer) finds the org of an SP-initiated link.
  */
 export const mappingsTable: TableDefinition = {
@@ -89,6 +90,7 @@ export const auditTable: TableDefinition = {
  * (consumed assertion ids), `AUTHN#{orgId}#{requestId}` (pending AuthnRequests),
  * `OIDC#{state}` (state, nonce, PKCE verifier), `REVOKED#{jti}` (signed-out session tokens),
  * `LINK#{sha256 of the token}` (one-time console sign-in links).
+ * `SSOTEST#{orgId}#{testId}` (test sign-ins and their results).
  */
 export const loginStateTable: TableDefinition = {
   id: 'LoginState',
@@ -132,4 +134,11 @@ export const tableKey = {
   loginLink: (tokenHash: string) => `LINK#${tokenHash}`,
   pendingLogin: (ref: { orgId: string; protocol: 'saml' | 'oidc'; id: string }) =>
     ref.protocol === 'saml' ? `AUTHN#${ref.orgId}#${ref.id}` : `OIDC#${ref.id}`,
+  /** login-state: a test sign-in of an org, by its id. */
+  ssoTest: (orgId: string, testId: string) => `SSOTEST#${orgId}#${testId}`,
+  /** mappings: an org's setup links live in their own partition, so a settings Query never reads them. */
+  setupLinks: (orgId: string) => `SETUP#${orgId}`,
+  setupLink: (linkId: string) => `LINK#${linkId}`,
+  /** mappings: from a setup token's SHA-256 to its link. */
+  setupToken: (tokenHash: string) => `SETUPTOKEN#${tokenHash}`,
 } as const;

@@ -23,13 +23,15 @@ let admin: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
   service = await startTestService();
-  org = await createSamlOrg(service);
+  // With an SSO URL, so a test sign-in can start.
+  org = await createSamlOrg(service, { saml: { ssoUrl: SSO_URL } });
   otherOrg = await createSamlOrg(service);
   adminToken = await tokenFor(service, org.orgId, org.adminEmail);
   admin = apiClient(service, adminToken);
 });
 afterAll(() => service?.close());
 
+const SSO_URL = 'https://idp.example.com/sso';
 const FORBIDDEN = { error: { code: 'FORBIDDEN', message: expect.any(String) } };
 const UNAUTHENTICATED = { error: { code: 'UNAUTHENTICATED', message: expect.any(String) } };
 
@@ -101,17 +103,38 @@ interface Call {
   success: number;
 }
 
+/** A test sign-in started by `token`'s user when it may (a test is readable by its starter only), else by the org admin. */
+async function startedTest(token: string | undefined): Promise<string> {
+  const own = token ? await apiClient(service, token)('POST', `/orgs/${org.orgId}/sso/tests`, {}) : undefined;
+  const started = own?.status === 201 ? own : await admin('POST', `/orgs/${org.orgId}/sso/tests`, {});
+  expectStatus(started, 201);
+  return started.body.id as string;
+}
+
+async function createSetupLink(): Promise<string> {
+  const response = await admin('POST', `/orgs/${org.orgId}/setup-links`, { note: unique('link') });
+  expectStatus(response, 201);
+  return response.body.id as string;
+}
+
 /**
  * One call per admin route, with fresh objects where the call changes or removes
- * one, so that no case spoils another.
+ * one, so that no case spoils another. `token` is the caller's, for objects only their
+ * maker may read.
  */
-const CALLS: Record<string, () => Promise<Call>> = {
+const CALLS: Record<string, (token: string | undefined) => Promise<Call>> = {
   'GET /orgs/{orgId}/settings/sso': async () => ({ params: {}, success: 200 }),
   'PUT /orgs/{orgId}/settings/sso': async () => ({
     params: {},
-    body: { enabled: true, protocol: 'saml', saml: { idpEntityId: org.idp.entityId, certificates: [org.idp.certificatePem] } },
+    body: { enabled: true, protocol: 'saml', saml: { idpEntityId: org.idp.entityId, ssoUrl: SSO_URL, certificates: [org.idp.certificatePem] } },
     success: 200,
   }),
+  'GET /orgs/{orgId}/settings/attribute-names': async () => ({ params: {}, success: 200 }),
+  'POST /orgs/{orgId}/sso/tests': async () => ({ params: {}, body: {}, success: 201 }),
+  'GET /orgs/{orgId}/sso/tests/{testId}': async (token) => ({ params: { testId: await startedTest(token) }, success: 200 }),
+  'POST /orgs/{orgId}/setup-links': async () => ({ params: {}, body: { note: unique('link') }, success: 201 }),
+  'GET /orgs/{orgId}/setup-links': async () => ({ params: {}, success: 200 }),
+  'DELETE /orgs/{orgId}/setup-links/{linkId}': async () => ({ params: { linkId: await createSetupLink() }, success: 204 }),
   'GET /orgs/{orgId}/settings/provisioning': async () => ({ params: {}, success: 200 }),
   'PUT /orgs/{orgId}/settings/provisioning': async () => ({
     params: {},
@@ -166,10 +189,10 @@ function pathOf(route: RouteDefinition, orgId: string, params: Record<string, st
   });
 }
 
-function arrangeCall(route: RouteDefinition): Promise<Call> {
+function arrangeCall(route: RouteDefinition, token?: string): Promise<Call> {
   const arrange = CALLS[routeKey(route)];
   if (!arrange) throw new Error(`no call arranged for ${routeKey(route)}: add it to CALLS`);
-  return arrange();
+  return arrange(token);
 }
 
 function send(token: string | undefined, route: RouteDefinition, { params, body }: Call, orgId = org.orgId, headers: Record<string, string> = {}): Promise<ApiResponse> {
@@ -178,7 +201,7 @@ function send(token: string | undefined, route: RouteDefinition, { params, body 
 
 /** Calls `route` of `orgId` with `token`, on objects arranged for it. */
 async function callAs(token: string | undefined, route: RouteDefinition, orgId = org.orgId, headers: Record<string, string> = {}): Promise<ApiResponse> {
-  return send(token, route, await arrangeCall(route), orgId, headers);
+  return send(token, route, await arrangeCall(route, token), orgId, headers);
 }
 
 const routeNamed = (key: string): RouteDefinition => {
@@ -216,6 +239,13 @@ const API_PERMISSIONS: Record<string, Permission[]> = {
   'DELETE /orgs/{orgId}/users/{userId}': ['users:edit'],
   'POST /orgs/{orgId}/users/{userId}/sessions/revoke': ['users:edit'],
   'GET /orgs/{orgId}/audit-events': ['audit:view'],
+  // docs/console.md
+  'GET /orgs/{orgId}/settings/attribute-names': ['security:view'],
+  'POST /orgs/{orgId}/sso/tests': ['security:view'],
+  'GET /orgs/{orgId}/sso/tests/{testId}': ['security:view'],
+  'POST /orgs/{orgId}/setup-links': ['security:edit'],
+  'GET /orgs/{orgId}/setup-links': ['security:view'],
+  'DELETE /orgs/{orgId}/setup-links/{linkId}': ['security:edit'],
 };
 
 describe('the permission matrix of the admin routes', () => {
@@ -236,7 +266,7 @@ describe('the permission matrix of the admin routes', () => {
 
   it.each(withExactly)('lets a role holding exactly $needs call $key', async ({ route, permissions }) => {
     const token = await tokenWith(permissions);
-    const call = await arrangeCall(route);
+    const call = await arrangeCall(route, token);
 
     const response = await send(token, route, call);
 
@@ -498,7 +528,11 @@ describe('permissions read on every call', () => {
 
 describe("another org's admin routes", () => {
   /** Ids the caller cannot know in another org; the body is never read, since the call is refused first. */
-  const FOREIGN_CALL: Call = { params: { mappingId: 'any-mapping', roleId: 'any-role', groupId: 'any-group', userId: 'any-user' }, body: {}, success: 403 };
+  const FOREIGN_CALL: Call = {
+    params: { mappingId: 'any-mapping', roleId: 'any-role', groupId: 'any-group', userId: 'any-user', testId: 'any-test', linkId: 'any-link' },
+    body: {},
+    success: 403,
+  };
 
   it.each(ADMIN_ROUTES.map((route) => ({ key: routeKey(route), route })))(
     "answers $key of an existing other org exactly as that of an org that does not exist",

@@ -7,7 +7,17 @@ import type { AuditEvent } from '../../shared/audit/model.js';
 import { fixedClock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { BUILT_IN_ROLES, DEFAULT_GROUP, defaultProvisioningSettings, defaultSsoSettings } from '../../shared/settings/model.js';
-import { DynamoAuditRepository, DynamoLoginLinks, DynamoSettingsRepository, DynamoUserRepository } from '../../shared/storage/dynamo.js';
+import {
+  DynamoAuditRepository,
+  DynamoLoginLinks,
+  DynamoLoginStateRepository,
+  DynamoSettingsRepository,
+  DynamoSetupLinkRepository,
+  DynamoSsoTestRepository,
+  DynamoUserRepository,
+} from '../../shared/storage/dynamo.js';
+import type { LoginStateRepository, PendingLogin, SsoTest, SsoTestRepository } from '../../shared/login/ports.js';
+import type { SetupLink, SetupLinkRepository } from '../../shared/setup/ports.js';
 import { createMemoryRepositories } from '../../shared/storage/memory.js';
 import type { AuditRepository } from '../../shared/audit/ports.js';
 import type { LoginLinkStore } from '../../shared/sessions/ports.js';
@@ -21,6 +31,9 @@ interface Repositories {
   users: UserRepository;
   audit: AuditRepository;
   loginLinks: LoginLinkStore;
+  loginState: LoginStateRepository;
+  ssoTests: SsoTestRepository;
+  setupLinks: SetupLinkRepository;
 }
 
 const clock = fixedClock('2026-01-01T00:00:00Z');
@@ -69,6 +82,9 @@ const adapters: [string, () => Promise<Repositories>][] = [
         users: new DynamoUserRepository(options),
         audit: new DynamoAuditRepository(options),
         loginLinks: new DynamoLoginLinks(options),
+        loginState: new DynamoLoginStateRepository(options),
+        ssoTests: new DynamoSsoTestRepository(options),
+        setupLinks: new DynamoSetupLinkRepository(options),
       };
     },
   ],
@@ -446,6 +462,143 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
           ['login.succeeded', '2026-01-01T00:00:05.000Z'],
         ]);
       });
+    });
+  });
+
+  describe('test sign-ins', () => {
+    const pendingOf = (test: SsoTest): PendingLogin => ({
+      orgId,
+      protocol: 'saml',
+      id: `_t${test.id}`,
+      fwd: `/console/sso/tests/${test.id}`,
+      expiresAt: new Date(clock.now().getTime() + 600_000),
+      browserHash: 'hash',
+      test: { id: test.id },
+    });
+    const newTest = (): SsoTest => ({
+      id: id('test'),
+      orgId,
+      protocol: 'saml',
+      startedBy: { type: 'user', id: 'admin-1' },
+      startedAt: clock.now().toISOString(),
+      status: 'pending',
+      expiresAt: new Date(clock.now().getTime() + 600_000),
+    });
+    const done = (test: SsoTest): SsoTest => ({
+      ...test,
+      status: 'done',
+      completedAt: clock.now().toISOString(),
+      result: { outcome: 'success', nameId: 'ada@acme.test', attributes: [{ name: 'groups', values: ['Admins', ' x '] }], ssoEnabled: false, wouldDo: { action: 'create', email: 'ada@acme.test', assignments: [] } },
+      expiresAt: new Date(clock.now().getTime() + 3_600_000),
+    });
+
+    it('starts a test with its pending login, and reads both back', async () => {
+      const test = newTest();
+      const pending = pendingOf(test);
+
+      await repos.ssoTests.start(test, pending);
+
+      expect(await repos.ssoTests.get(orgId, test.id)).toEqual(test);
+      expect(await repos.ssoTests.get('another-org', test.id)).toBeUndefined();
+      expect(await repos.loginState.peek(pending)).toEqual(pending);
+    });
+
+    it('completes a test once: result, consumed pending login, replay marker and events together', async () => {
+      const test = newTest();
+      const pending = pendingOf(test);
+      await repos.ssoTests.start(test, pending);
+      const replay = { orgId, id: 'assertion-1', expiresAt: new Date(clock.now().getTime() + 300_000) };
+
+      await repos.ssoTests.complete(done(test), { consume: pending, replay, events: [event(orgId, 'login.tested')] });
+      const again = repos.ssoTests.complete(done(test), { consume: pending, events: [event(orgId, 'login.tested')] });
+
+      await expect(again).rejects.toEqual(new CommitConflict('pending-used'));
+      expect(await repos.ssoTests.get(orgId, test.id)).toEqual(done(test));
+      expect(await repos.loginState.peek(pending)).toBeUndefined();
+      expect((await repos.audit.list(orgId, { limit: 10 })).items.map((e) => e.type)).toEqual(['login.tested']);
+      // The marker is the one a login's commit checks: the assertion signs nobody in afterwards.
+      await repos.settings.createOrg(newOrg(orgId), []);
+      const login = repos.users.commitLogin({ settingsVersion: '1', kind: 'create', user: user(orgId, 'ada@acme.test'), events: [], replay });
+      await expect(login).rejects.toEqual(new CommitConflict('replayed'));
+    });
+
+    it('refuses to complete with an assertion already used, writing nothing', async () => {
+      const test = newTest();
+      const pending = pendingOf(test);
+      await repos.ssoTests.start(test, pending);
+      const replay = { orgId, id: 'assertion-2', expiresAt: new Date(clock.now().getTime() + 300_000) };
+      const other = newTest();
+      await repos.ssoTests.start(other, pendingOf(other));
+      await repos.ssoTests.complete(done(other), { consume: pendingOf(other), replay, events: [] });
+
+      const second = repos.ssoTests.complete(done(test), { consume: pending, replay, events: [event(orgId, 'login.tested')] });
+
+      await expect(second).rejects.toEqual(new CommitConflict('replayed'));
+      expect((await repos.ssoTests.get(orgId, test.id))?.status).toBe('pending');
+      expect(await repos.loginState.peek(pending)).toEqual(pending);
+    });
+
+    it('forgets a test once it expires', async () => {
+      const test = newTest();
+      await repos.ssoTests.start(test, pendingOf(test));
+
+      clock.set(new Date(test.expiresAt.getTime() + 1000));
+
+      expect(await repos.ssoTests.get(orgId, test.id)).toBeUndefined();
+    });
+  });
+
+  describe('setup links', () => {
+    const link = (extra: Partial<SetupLink> = {}): SetupLink => ({
+      id: id('link'),
+      orgId,
+      createdBy: 'admin-1',
+      createdAt: clock.now().toISOString(),
+      expiresAt: new Date(clock.now().getTime() + 86_400_000).toISOString(),
+      tokenHash: id('hash'),
+      ...extra,
+    });
+
+    it('stores a link with its events and finds it by id and by token hash', async () => {
+      const made = link({ note: 'for IT' });
+
+      await repos.setupLinks.create(made, [event(orgId, 'setup_link.created')]);
+
+      expect(await repos.setupLinks.get(orgId, made.id)).toEqual(made);
+      expect(await repos.setupLinks.get('another-org', made.id)).toBeUndefined();
+      expect(await repos.setupLinks.findByTokenHash(made.tokenHash)).toEqual(made);
+      expect(await repos.setupLinks.findByTokenHash('unknown')).toBeUndefined();
+      expect((await repos.audit.list(orgId, { limit: 10 })).items.map((e) => e.type)).toEqual(['setup_link.created']);
+    });
+
+    it("lists an org's links newest first, at most the limit", async () => {
+      const older = link();
+      clock.set('2026-01-01T00:01:00Z');
+      const newer = link();
+      await repos.setupLinks.create(older, []);
+      await repos.setupLinks.create(newer, []);
+      await repos.setupLinks.create({ ...link(), orgId: id('org') }, []);
+
+      expect((await repos.setupLinks.list(orgId, 10)).map((l) => l.id)).toEqual([newer.id, older.id]);
+      expect((await repos.setupLinks.list(orgId, 1)).map((l) => l.id)).toEqual([newer.id]);
+    });
+
+    it('records the first use once, and a revocation once', async () => {
+      const made = link();
+      await repos.setupLinks.create(made, []);
+
+      const firstUse = await repos.setupLinks.markUsed(orgId, made.id, '2026-01-01T00:00:05.000Z', [event(orgId, 'setup_link.used')]);
+      const secondUse = await repos.setupLinks.markUsed(orgId, made.id, '2026-01-01T00:00:06.000Z', [event(orgId, 'setup_link.used')]);
+      const revoked = await repos.setupLinks.revoke(orgId, made.id, '2026-01-01T00:00:07.000Z', [event(orgId, 'setup_link.revoked')]);
+      const again = await repos.setupLinks.revoke(orgId, made.id, '2026-01-01T00:00:08.000Z', [event(orgId, 'setup_link.revoked')]);
+
+      expect([firstUse, secondUse, revoked, again]).toEqual([true, false, true, false]);
+      expect(await repos.setupLinks.get(orgId, made.id)).toEqual({ ...made, usedAt: '2026-01-01T00:00:05.000Z', revokedAt: '2026-01-01T00:00:07.000Z' });
+      expect((await repos.audit.list(orgId, { limit: 10 })).items.map((e) => e.type).sort()).toEqual(['setup_link.revoked', 'setup_link.used']);
+    });
+
+    it('refuses to revoke an unknown link with NOT_FOUND', async () => {
+      await expect(repos.setupLinks.revoke(orgId, 'no-such-link', clock.now().toISOString(), [])).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { createRuntime, type Runtime } from '../../functions/runtime.js';
+import { createRuntime, type Runtime, type RuntimeOverrides } from '../../functions/runtime.js';
 import { ROUTES } from '../../functions/routes.js';
 import { createHandlers } from '../../local/handlers.js';
 import { createLocalServer, listenLocalServer, type HttpLambdaHandler } from '../../local/http-server.js';
@@ -50,6 +50,8 @@ export interface TestServiceOptions {
   dynamodb?: TestTablesOptions;
   /** The built admin console the Console function serves (default: `dist/console`). */
   consoleDir?: string;
+  /** How `saml.idpMetadataUrl` is resolved and fetched (loopback is allowed, as on the local stack). */
+  metadataFetch?: RuntimeOverrides['metadataFetch'];
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -70,6 +72,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       secretSealing: { kind: 'none' },
       spKeys: { kind: 'none' },
       ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+      allowLoopbackMetadata: true,
     },
     {
       clock,
@@ -79,6 +82,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       spKeys: staticSpKeySource(options.spKey),
       fetch: options.fetch,
       metrics: options.metrics,
+      metadataFetch: options.metadataFetch,
       logger: new Logger({ serviceName: 'sso-jit-test', logLevel: 'SILENT' }),
     },
   );

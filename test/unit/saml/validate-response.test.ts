@@ -43,6 +43,22 @@ describe('validateSamlResponse accepts a genuine response', () => {
     expect(assertion.assertionId).not.toBe(assertion.responseId);
   });
 
+  it('also reports every Attribute element as sent, the AuthnInstant and the Conditions window (what a test sign-in shows)', async () => {
+    const unsigned = unsignedXml(idp, { attributes: { groups: ['Admins', 'Staff'], department: ' R&D ' } });
+    const repeated = replaceOnce(unsigned, '</saml:AttributeStatement>', '<saml:Attribute Name="groups"><saml:AttributeValue>Ops</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>');
+
+    const assertion = await validate(idp, signLoginResponseXml(repeated, idp, 'assertion'));
+
+    expect(assertion.attributeList).toEqual([
+      { name: 'groups', nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic', values: ['Admins', 'Staff'] },
+      { name: 'department', nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic', values: [' R&D '] },
+      { name: 'groups', values: ['Ops'] },
+    ]);
+    expect(assertion.attributes.get('groups')).toEqual(['Admins', 'Staff', 'Ops']);
+    expect(assertion.authnInstant).toEqual(NOW);
+    expect(assertion.conditions).toEqual({ notBefore: NOW, notOnOrAfter: secondsAfter(NOW, LIFETIME_SECONDS) });
+  });
+
   it('returns the identity of a response whose Response element is signed', async () => {
     const xml = signedXml(idp, {}, 'response');
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../../../shared/clock.js';
 import { deriveSigningKey } from '../../../shared/sessions/keys.js';
 import { staticKeySource } from '../../../shared/sessions/key-sources.js';
-import { DEFAULT_SESSION_TTL_SECONDS, SessionTokens, sessionCookie } from '../../../shared/sessions/session-tokens.js';
+import { claimsSetupScope, DEFAULT_SESSION_TTL_SECONDS, SessionTokens, sessionCookie } from '../../../shared/sessions/session-tokens.js';
 
 const SECRET_A = 'a'.repeat(16) + '-first-session-secret-0123456789';
 const SECRET_B = 'b'.repeat(16) + '-second-session-secret-987654321';
@@ -211,5 +211,44 @@ describe('sessionCookie', () => {
 
   it('lasts 8 hours by default', () => {
     expect(sessionCookie('t').split('; ')).toContain(`Max-Age=${8 * 3600}`);
+  });
+});
+
+describe('setup session tokens', () => {
+  const LINK = { id: 'link-1', orgId: 'acme', expiresAt: new Date('2025-03-02T12:00:00.000Z') };
+
+  it('carry scope "setup", sub setup:{linkId}, the org, and expire with the link', async () => {
+    const { sessions } = tokens();
+
+    const token = await sessions.issueSetup(LINK);
+
+    expect(decodeJwt(token)).toMatchObject({ scope: 'setup', sub: 'setup:link-1', org: 'acme', exp: Date.parse('2025-03-02T12:00:00.000Z') / 1000 });
+    expect(await sessions.verifySetup(token)).toMatchObject({ scope: 'setup', sub: 'setup:link-1', org: 'acme' });
+    expect(claimsSetupScope(token)).toBe(true);
+  });
+
+  it('never verify as a user session, and a user session never verifies as a setup session', async () => {
+    const { sessions } = tokens();
+    const setupToken = await sessions.issueSetup(LINK);
+    const userToken = await sessions.issue(USER);
+
+    await expect(sessions.verify(setupToken)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(sessions.verifySetup(userToken)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(claimsSetupScope(userToken)).toBe(false);
+  });
+
+  it('are refused after the link expires', async () => {
+    const { sessions, clock } = tokens();
+    const token = await sessions.issueSetup(LINK);
+
+    clock.set('2025-03-02T12:00:01.000Z');
+
+    await expect(sessions.verifySetup(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('are refused when signed with another key', async () => {
+    const forged = await tokens({ current: SECRET_B }).sessions.issueSetup(LINK);
+
+    await expect(tokens().sessions.verifySetup(forged)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
   });
 });
