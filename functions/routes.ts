@@ -63,8 +63,8 @@ export const FUNCTIONS = {
     id: 'Session',
     entry: 'functions/session.ts',
     // Logout revokes tokens (login-state); "sign out everywhere" changes the user and audits it;
-    // opening a setup link reads it and records its first use (mappings) and signs its session.
-    tables: { users: 'write', audit: 'write', loginState: 'write', mappings: 'write' },
+    // a setup session's GET /me reads its setup link (mappings).
+    tables: { users: 'write', audit: 'write', loginState: 'write', mappings: 'read' },
     sessionKeys: 'sign',
   },
   settings: {
@@ -79,9 +79,10 @@ export const FUNCTIONS = {
   console: {
     id: 'Console',
     entry: 'functions/console.ts',
-    // The app itself talks to the admin routes; this function only redeems login links:
-    // it takes the link (login-state), reads its user and records the sign-in.
-    tables: { users: 'read', audit: 'write', loginState: 'write' },
+    // The app itself talks to the admin routes; this function only redeems login links
+    // (takes the link from login-state, reads its user, records the sign-in) and opens
+    // setup links (reads the link and records its first use: mappings and audit).
+    tables: { users: 'read', audit: 'write', loginState: 'write', mappings: 'write' },
     sessionKeys: 'sign',
     consoleApp: true,
   },
@@ -149,7 +150,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/console/{proxy+}', functionId: FUNCTIONS.console.id },
   { method: 'GET', path: '/console/assets/{file}', functionId: FUNCTIONS.console.id },
   { method: 'GET', path: '/console/login', functionId: FUNCTIONS.console.id },
-  { method: 'GET', path: '/console/setup', functionId: FUNCTIONS.session.id },
+  { method: 'GET', path: '/console/setup', functionId: FUNCTIONS.console.id },
   ...ADMIN_ROUTES,
 ];
 

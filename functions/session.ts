@@ -1,52 +1,33 @@
 /**
- * GET /health, GET /.well-known/jwks.json, GET /me, POST /logout,
- * POST /me/sessions/revoke and GET /console/setup (opens a setup link): the small
- * session routes. A setup session may call GET /me (`{"scope":"setup","orgId"}`) and
+ * GET /health, GET /.well-known/jwks.json, GET /me, POST /logout and
+ * POST /me/sessions/revoke: the small session routes. A setup session may call GET /me (`{"scope":"setup","orgId"}`) and
  * end itself with POST /logout; anything else here refuses it.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { AppError } from '../shared/errors.js';
 import { currentSession, currentUser } from '../shared/sessions/current-user.js';
-import { claimsSetupScope, clearedSessionCookie, sessionCookie } from '../shared/sessions/session-tokens.js';
-import { openSetupLink, SETUP_PAGE_PATH } from '../shared/setup/setup-links.js';
+import { claimsSetupScope, clearedSessionCookie } from '../shared/sessions/session-tokens.js';
 import { currentSetupSession } from '../shared/setup/setup-session.js';
 import { endAllSessions, endSession } from '../shared/sessions/sign-out.js';
 import { toUserView } from '../shared/users/model.js';
 import { requireSameOriginForCookie, sessionCredential } from './http/credentials.js';
 import { errorResponder } from './http/middleware.js';
-import { json, noContent, redirect, type HttpEvent, type HttpResult } from './http/responses.js';
+import { json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
-
-/**
- * GET /console/setup?token=…: opens a setup link. Its own error responder answers a
- * browser with a page (an expired link is shown, not thrown at the person as JSON).
- */
-function createSetupLinkHandler(rt: Runtime) {
-  return middy<HttpEvent, HttpResult>()
-    .use(errorResponder({ logger: rt.logger, browserPages: true }))
-    .handler(async (event) => {
-      const { sessionToken, expiresAt } = await openSetupLink(rt, event.queryStringParameters?.token);
-      const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - rt.clock.now().getTime()) / 1000));
-      return redirect(`${rt.baseUrl}${SETUP_PAGE_PATH}`, [sessionCookie(sessionToken, maxAge)]);
-    });
-}
 
 /** A setup session may call only GET /me here (and end itself with POST /logout). */
 const setupForbidden = () => new AppError('FORBIDDEN', 'A setup session can only set up and test the SSO connection of its organization.');
 
 export function createSessionHandler(rt: Runtime) {
-  const setupLink = createSetupLinkHandler(rt);
   return middy<HttpEvent, HttpResult>()
     .use(errorResponder({ logger: rt.logger, metrics: rt.metrics }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
-    .handler(async (event, context) => {
+    .handler(async (event) => {
       const credential = sessionCredential(event);
       const setupSession = credential !== undefined && claimsSetupScope(credential.token);
       switch (event.routeKey) {
-        case 'GET /console/setup':
-          return setupLink(event, context);
         case 'GET /health':
           return json(200, { status: 'ok' });
         case 'GET /.well-known/jwks.json':

@@ -87,6 +87,12 @@ export class ConsoleApp {
     return new ConsoleApp(readFileSync(indexPath, 'utf8'), assets);
   }
 
+  /** The stylesheet `index.html` links (first by name), for the server's own pages under the console's CSP. */
+  get stylesheet(): string | undefined {
+    const name = [...this.assets.keys()].filter((file) => file.endsWith('.css')).sort()[0];
+    return name === undefined ? undefined : `${CONSOLE_ASSETS_PATH}${name}`;
+  }
+
   /** The app shell: the same `index.html` for every page path, never cached. */
   shell(): HttpResult {
     return {

@@ -36,6 +36,8 @@ export interface ErrorResponderOptions {
   browserPages?: boolean | ((event: HttpEvent) => boolean);
   /** Headers every error response carries besides the usual ones (the console's security headers). */
   headers?: Readonly<Record<string, string>>;
+  /** The stylesheet error pages link instead of an inline style (the console's, under its CSP). */
+  pageStylesheet?: () => string | undefined;
 }
 
 /**
@@ -69,7 +71,7 @@ export function errorResponder(options: ErrorResponderOptions): MiddlewareObj<Ht
       }
       request.response =
         (typeof options.browserPages === 'function' ? options.browserPages(event) : options.browserPages) && !wantsJson(event)
-          ? html(status, page('Sign-in failed', `<h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p>Error code: <code>${escapeHtml(code)}</code></p>`), headers)
+          ? html(status, page('Sign-in failed', `<h1>Sign-in failed</h1><p>${escapeHtml(message)}</p><p>Error code: <code>${escapeHtml(code)}</code></p>`, { stylesheet: options.pageStylesheet?.() }), headers)
           : json(status, { error: { code, message } }, headers);
     },
   };

@@ -80,7 +80,16 @@ export const sessionToken = (event: HttpEvent): string | undefined => bearerToke
 export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 
-/** A minimal, self-contained page (no scripts, no external resources). */
-export function page(title: string, bodyHtml: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2933}code{background:#eef2f6;padding:.1rem .3rem;border-radius:.2rem}h1{font-size:1.4rem}</style></head><body>${bodyHtml}</body></html>`;
+const PAGE_STYLE =
+  'body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2933}code{background:#eef2f6;padding:.1rem .3rem;border-radius:.2rem}h1{font-size:1.4rem}';
+
+/**
+ * A minimal page (no scripts, no external resources). Its style is inline unless a
+ * `stylesheet` (a same-origin URL) is given: under the console's CSP (`style-src 'self'`)
+ * an inline style would be refused, so console pages link the console's stylesheet.
+ * The empty `data:` icon keeps browsers from asking for `/favicon.ico`.
+ */
+export function page(title: string, bodyHtml: string, options: { stylesheet?: string } = {}): string {
+  const style = options.stylesheet ? `<link rel="stylesheet" href="${escapeHtml(options.stylesheet)}">` : `<style>${PAGE_STYLE}</style>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><link rel="icon" href="data:,">${style}</head><body>${bodyHtml}</body></html>`;
 }

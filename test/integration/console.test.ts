@@ -99,6 +99,40 @@ describe('GET /console and its page paths', () => {
   });
 });
 
+describe('GET /console/setup (the setup wizard and setup links)', () => {
+  it('answers without a token with the app shell: where an opened setup link lands', async () => {
+    const response = await get('/console/setup', { cookie: 'session=whatever' });
+
+    expect(response.status).toBe(200);
+    expectSecurityHeaders(response);
+    expect(await response.text()).toBe(readFileSync(join(build.outDir, 'index.html'), 'utf8'));
+  });
+
+  it('opens a setup link: a setup session cookie and back to /console/setup without the token, under the console headers', async () => {
+    const admin = apiClient(service, await tokenFor(service, org.orgId, org.adminEmail));
+    const link = await admin('POST', `/orgs/${org.orgId}/setup-links`, { note: 'for IT' });
+    expect(link.status).toBe(201);
+
+    const response = await get(new URL(link.body.url).pathname + new URL(link.body.url).search);
+
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe(`${service.baseUrl}/console/setup`);
+    expect(response.headers.getSetCookie()).toEqual([expect.stringMatching(/^session=[^;]+; HttpOnly; Secure; SameSite=Lax; Path=\/; Max-Age=86400$/)]);
+    expectSecurityHeaders(response);
+  });
+
+  it('refuses an unknown token with a page that works under the CSP', async () => {
+    const response = await get(`/console/setup?token=${'A'.repeat(43)}`, { accept: 'text/html' });
+
+    expect(response.status).toBe(401);
+    expectSecurityHeaders(response);
+    const page = await response.text();
+    expect(page).toContain('setup link expired');
+    expect(page).not.toMatch(/<style\b|\sstyle=/i);
+    expect(page).toContain(`<link rel="stylesheet" href="/console/assets/${build.stylesheets[0]}">`);
+  });
+});
+
 describe('a server whose console is not built', () => {
   it('answers 503 saying so, and serves the console once it is built, without a restart', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'sso-jit-console-')), 'console');
@@ -177,6 +211,10 @@ describe('GET /console/login (one-time sign-in links)', () => {
     const page = await response.text();
     expect(page).toContain('This sign-in link expired or was already used');
     expect(page).toContain('UNAUTHENTICATED');
+    // The CSP (style-src 'self') would refuse an inline style: the page links the console's stylesheet.
+    expect(page).not.toMatch(/<style\b|\sstyle=/i);
+    expect(page).toContain(`<link rel="stylesheet" href="/console/assets/${build.stylesheets[0]}">`);
+    expect(page).toContain('<link rel="icon" href="data:,">');
   }
 
   it('makes a link to {BASE_URL}/console/login with a 256-bit base64url token', async () => {
