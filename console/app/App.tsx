@@ -31,12 +31,17 @@ async function loadSession(): Promise<Session | null> {
   }
   if (me.scope === 'setup') return { kind: 'setup', orgId: me.orgId };
   const { orgId, ...user } = me;
+  // Built-in roles are known here; the org's roles are read only when a custom role is
+  // assigned and the user may read roles (a request bound to fail would be a 403 in the log).
+  const builtIn = permissionsOf(user.assignments, undefined);
   let roles: Role[] | undefined;
-  try {
-    roles = (await api.roles.list(orgId)).data.items;
-  } catch {
-    // Without roles:view the built-in roles are still known (permissions.ts).
-    roles = undefined;
+  if (!builtIn.known || builtIn.held.has('roles:view')) {
+    try {
+      roles = (await api.roles.list(orgId)).data.items;
+    } catch {
+      // Without roles:view a custom role's permissions stay unknown: the server decides.
+      roles = undefined;
+    }
   }
   return { kind: 'user', orgId, user, roles, permissions: permissionsOf(user.assignments, roles) };
 }
