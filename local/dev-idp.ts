@@ -2,19 +2,22 @@
  * A development SAML IdP, served by `npm start` only (never deployed): a page where you
  * pick an email, names and role values, then sign in through the real ACS with a
  * response this page signs with its own key. The org trusts that key like any IdP's.
+ * It serves every org (one key pair, an entity ID per org), and publishes its metadata
+ * at `/dev/idp/{orgId}/metadata`, to paste into (or fetch from) an org's SSO settings.
  */
 import { inflateRawSync } from 'node:zlib';
 import { escapeHtml, page } from '../functions/http/responses.js';
 import type { ExtraRoute } from './http-server.js';
 import { buildSignedLoginResponse, NAMEID_EMAIL, NAMEID_PERSISTENT, type SamlIdpKeys } from './saml-idp.js';
+import { orgIdSchema } from '../shared/settings/model.js';
 import { orgUrls } from '../shared/settings/urls.js';
 import { readForm, send } from './dev-pages.js';
 
 export interface DevIdpOptions {
   baseUrl: string;
-  /** The IdP's keys per org id it serves. */
-  idps: ReadonlyMap<string, SamlIdpKeys>;
-  /** Role values offered in the form (the demo org's mapping keys). */
+  /** The IdP's key pair, shared by every org it serves (each with its own entity ID). */
+  keys: Pick<SamlIdpKeys, 'certificatePem' | 'privateKeyPem'>;
+  /** Role values offered in the form (the org's mapping keys). */
   roleValues: (orgId: string) => Promise<string[]>;
   roleAttribute: string;
 }
@@ -32,11 +35,36 @@ function authnRequestId(samlRequest: string | null): string | undefined {
 
 export const devIdpPath = (orgId: string) => `/dev/idp/${encodeURIComponent(orgId)}`;
 export const devIdpEntityId = (baseUrl: string, orgId: string) => `${baseUrl}${devIdpPath(orgId)}`;
+export const devIdpMetadataPath = (orgId: string) => `${devIdpPath(orgId)}/metadata`;
+
+/** SAML 2.0 IdP metadata: the entity ID, the signing certificate and the Redirect SSO URL. */
+export function devIdpMetadata(baseUrl: string, orgId: string, certificatePem: string): string {
+  const certificate = certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${escapeHtml(devIdpEntityId(baseUrl, orgId))}">
+  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeHtml(devIdpEntityId(baseUrl, orgId))}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>
+`;
+}
 
 
 export function devIdpRoutes(options: DevIdpOptions): ExtraRoute[] {
-  const idpFor = (orgId: string) => options.idps.get(orgId);
+  // Org ids as the service takes them; anything else is no org this IdP could serve.
+  const idpFor = (orgId: string): SamlIdpKeys | undefined =>
+    orgIdSchema.safeParse(orgId).success ? { ...options.keys, entityId: devIdpEntityId(options.baseUrl, orgId) } : undefined;
   return [
+    {
+      method: 'GET',
+      path: '/dev/idp/{orgId}/metadata',
+      handler: (_req, res, { orgId = '' }) => {
+        if (!idpFor(orgId)) return send(res, 404, page('No development IdP', '<p>Unknown org.</p>'));
+        res.writeHead(200, { 'content-type': 'application/samlmetadata+xml; charset=utf-8', 'cache-control': 'no-store' }).end(devIdpMetadata(options.baseUrl, orgId, options.keys.certificatePem));
+      },
+    },
     {
       method: 'GET',
       path: '/dev/idp/{orgId}',
@@ -60,7 +88,8 @@ export function devIdpRoutes(options: DevIdpOptions): ExtraRoute[] {
 <input type="hidden" name="relayState" value="${escapeHtml(query.get('RelayState') ?? '')}">
 <input type="hidden" name="inResponseTo" value="${escapeHtml(requestId ?? '')}">
 ${requestId ? `<p>Answering the AuthnRequest <code>${escapeHtml(requestId)}</code> (SP-initiated).</p>` : '<p>IdP-initiated: no AuthnRequest.</p>'}
-<p><label>Email<br><input name="email" type="email" required value="ada@demo.example"></label></p>
+<p>Metadata for this org: <a href="${escapeHtml(devIdpMetadataPath(orgId))}">${escapeHtml(`${options.baseUrl}${devIdpMetadataPath(orgId)}`)}</a></p>
+<p><label>Email<br><input name="email" type="email" required value="ada@${escapeHtml(orgId)}.example"></label></p>
 <p><label>First name<br><input name="firstName" value="Ada"></label></p>
 <p><label>Last name<br><input name="lastName" value="Lovelace"></label></p>
 <p><label>Persistent subject (optional)<br><input name="subject" placeholder="e.g. 00u-ada"></label></p>

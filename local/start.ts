@@ -158,13 +158,14 @@ async function main(): Promise<void> {
     consoleNote = `   (not built: ${error.message})`;
   }
 
-  const idps = new Map<string, SamlIdpKeys>();
+  // The development SAML IdP serves every org (one key pair, kept across restarts).
+  const demoEntityId = devIdpEntityId(config.baseUrl, DEMO_ORG);
+  const idp = await localSecret('dev-idp.json', () => createSamlIdpKeys(demoEntityId), (stored) => stored.entityId === demoEntityId);
+  let demoSeeded = false;
   let oidcProvider: DevOidcProvider | undefined;
   if (env.SEED_DEMO !== '0') {
-    const entityId = devIdpEntityId(config.baseUrl, DEMO_ORG);
-    const idp = await localSecret('dev-idp.json', () => createSamlIdpKeys(entityId), (stored) => stored.entityId === entityId);
     await seedDemo(rt, idp, config.baseUrl);
-    idps.set(DEMO_ORG, idp);
+    demoSeeded = true;
 
     const { clientSecret } = await localSecret('dev-oidc.json', async () => ({ clientSecret: randomToken(24) }));
     oidcProvider = await startDevOidcProvider({
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
     baseUrl: config.baseUrl,
     extraRoutes: [homePage(config.baseUrl), ...devIdpRoutes({
       baseUrl: config.baseUrl,
-      idps,
+      keys: idp,
       roleAttribute: ROLE_ATTRIBUTE,
       roleValues: async (orgId) => {
         const settings = await rt.settings.get(orgId);
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
     `  API              ${config.baseUrl}`,
     `  DynamoDB         ${dynamo.endpoint}   (tables ${config.tables.users.replace(/-users$/, '')}-*)`,
   ];
-  if (idps.has(DEMO_ORG)) {
+  if (demoSeeded) {
     const admin = await rt.users.findByEmail(DEMO_ORG, DEMO_ADMIN);
     const urls = orgUrls(config.baseUrl, DEMO_ORG);
     lines.push(
@@ -220,7 +221,14 @@ async function main(): Promise<void> {
   } else {
     lines.push(`  Console          ${config.baseUrl}/console   (sign in: npx sso-jit login-link --org ID --email EMAIL)${consoleNote}`);
   }
-  lines.push(`  CLI              DYNAMODB_ENDPOINT=${dynamo.endpoint} npx sso-jit token --org ${DEMO_ORG} --email ${DEMO_ADMIN}`, 'Ctrl-C stops everything.');
+  const cliEnv = `DYNAMODB_ENDPOINT=${dynamo.endpoint}${env.PORT ? ` PORT=${port}` : ''}`;
+  lines.push(
+    `  Dev SAML IdP     ${config.baseUrl}${'/dev/idp/{orgId}'}   (any org; its metadata to paste: ${config.baseUrl}${'/dev/idp/{orgId}/metadata'})`,
+    `  New org          ${cliEnv} npx sso-jit org create --org acme --name Acme --admin-email you@acme.example`,
+    `                   ${cliEnv} npx sso-jit login-link --org acme --email you@acme.example   (then open the link)`,
+    `  CLI              ${cliEnv} npx sso-jit token --org ${DEMO_ORG} --email ${DEMO_ADMIN}`,
+    'Ctrl-C stops everything.',
+  );
   console.log(lines.join('\n'));
 
   let stopping = false;
