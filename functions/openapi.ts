@@ -43,11 +43,20 @@ const auditEventSchema = z.object({
   details: z.record(z.string(), z.unknown()),
 });
 const certificateInfo = z.object({ subject: z.string(), fingerprintSha256: z.string(), notAfter: z.string(), expiresSoon: z.boolean() });
+const domainStatus = z.object({
+  domain: z.string(),
+  verified: z.boolean(),
+  txtName: z.string().describe('publish a TXT record at this name…'),
+  txtValue: z.string().describe('…with this value, then call the verify route'),
+  verifiedAt: z.string().nullable(),
+});
+
 const ssoView = z.object({
   enabled: z.boolean(),
   protocol: z.enum(['saml', 'oidc']),
   forceSso: z.boolean(),
   domains: z.array(z.string()),
+  domainStatus: z.array(domainStatus),
   saml: z.object({
     idpEntityId: z.string().optional(),
     ssoUrl: z.string().optional(),
@@ -174,6 +183,10 @@ const DOCS: Record<string, RouteDoc> = {
   },
   'GET /orgs/{orgId}/settings/sso': { summary: 'SSO settings (with ETag)', success: [200, ssoView] },
   'PUT /orgs/{orgId}/settings/sso': { summary: 'Replace the SSO settings (If-Match honoured)', body: ssoSettingsInputSchema, success: [200, ssoView] },
+  'POST /orgs/{orgId}/settings/sso/domains/{domain}/verify': {
+    summary: "Verify a domain by its DNS TXT record: then it routes discovery to the org (409 DOMAIN_NOT_VERIFIED with the values found; 409 CONFLICT when another org verified it)",
+    success: [200, domainStatus],
+  },
   'GET /orgs/{orgId}/settings/provisioning': { summary: 'Provisioning settings (with ETag)', success: [200, provisioningSettingsSchema] },
   'PUT /orgs/{orgId}/settings/provisioning': { summary: 'Replace the provisioning settings; `jit` left out is kept', body: provisioningSettingsInputSchema, success: [200, provisioningSettingsSchema] },
   'GET /orgs/{orgId}/settings/role-mappings': { summary: 'Role mappings (with ETag)', success: [200, list(roleMappingSchema)] },

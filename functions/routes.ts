@@ -102,6 +102,7 @@ const setup = (route: RouteDefinition): RouteDefinition => ({ ...route, setupSes
 export const ADMIN_ROUTES: readonly RouteDefinition[] = [
   setup(admin('GET', '/settings/sso', 'security:view')),
   setup(admin('PUT', '/settings/sso', 'security:edit')),
+  admin('POST', '/settings/sso/domains/{domain}/verify', 'security:edit'),
   admin('GET', '/settings/attribute-names', 'security:view'),
   setup(admin('POST', '/sso/tests', 'security:view')),
   setup(admin('GET', '/sso/tests/{testId}', 'security:view')),

@@ -4,6 +4,8 @@
  * what they need through their `create*Handler(runtime)` factory, so tests build a
  * runtime against DynamoDB Local with the same code.
  */
+import type { TxtResolver } from '../shared/settings/domains.js';
+import { createTxtResolver } from '../shared/settings/dns-txt.js';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -67,6 +69,8 @@ export interface Runtime {
   ssoTests: SsoTestRepository;
   setupLinks: SetupLinkRepository;
   fetchIdpMetadata: IdpMetadataFetcher;
+  /** TXT lookups of domain verification (`DNS_RESOLVER`, else the system's DNS). */
+  resolveTxt: TxtResolver;
 }
 
 export interface RuntimeOverrides {
@@ -93,6 +97,7 @@ export interface RuntimeOverrides {
   };
   /** How `saml.idpMetadataUrl` is resolved and fetched, and how long it may take (tests). */
   metadataFetch?: Omit<MetadataFetchOptions, 'allowLoopback'>;
+  resolveTxt?: TxtResolver;
 }
 
 /**
@@ -189,6 +194,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     ssoTests: overrides.repositories?.ssoTests ?? new DynamoSsoTestRepository(store),
     setupLinks: overrides.repositories?.setupLinks ?? new DynamoSetupLinkRepository(store),
     fetchIdpMetadata: createMetadataFetcher({ allowLoopback: config.allowLoopbackMetadata ?? false, ...overrides.metadataFetch }),
+    resolveTxt: overrides.resolveTxt ?? createTxtResolver({ server: config.dnsResolver }),
   };
 }
 

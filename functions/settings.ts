@@ -21,6 +21,7 @@ import { listAuditEvents } from '../shared/audit/audit-query.js';
 import { AppError } from '../shared/errors.js';
 import { addRoleMapping, deleteRoleMapping, previewRoleMapping, replaceRoleMappings, roleMappingsView } from '../shared/settings/role-mappings.js';
 import { createGroup, createRole, deleteGroup, deleteRole, updateGroup, updateRole } from '../shared/settings/roles-groups.js';
+import { verifyDomain } from '../shared/settings/domains.js';
 import { provisioningView, ssoView, updateProvisioningSettings, updateSsoSettings, type ChangeContext, type Versioned } from '../shared/settings/settings-service.js';
 import { toUserView } from '../shared/users/model.js';
 import { createUser, getUser, listUsers, patchUser, removeUser, revokeUserSessions } from '../shared/users/user-admin.js';
@@ -72,6 +73,7 @@ const versioned = (status: number, { body, etag }: Versioned<unknown>) => json(s
 const IMPLEMENTATIONS: Record<string, Implementation> = {
   'GET /orgs/{orgId}/settings/sso': async ({ rt, principal }) => versioned(200, ssoView(principal.settings, rt.baseUrl, rt.clock.now())),
   'PUT /orgs/{orgId}/settings/sso': async ({ rt, context, body }) => versioned(200, await updateSsoSettings(rt, context, body())),
+  'POST /orgs/{orgId}/settings/sso/domains/{domain}/verify': async ({ rt, context, param }) => json(200, await verifyDomain(rt, context, param('domain'))),
   'GET /orgs/{orgId}/settings/provisioning': async ({ principal }) => versioned(200, provisioningView(principal.settings)),
   'PUT /orgs/{orgId}/settings/provisioning': async ({ rt, context, body }) => versioned(200, await updateProvisioningSettings(rt, context, body())),
   'GET /orgs/{orgId}/settings/role-mappings': async ({ principal }) => versioned(200, roleMappingsView(principal.settings)),

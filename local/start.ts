@@ -18,6 +18,7 @@ import { FileSpKeySource } from '../shared/saml/sp-keys.js';
 import { addRoleMapping } from '../shared/settings/role-mappings.js';
 import { updateProvisioningSettings, updateSsoSettings } from '../shared/settings/settings-service.js';
 import { orgUrls } from '../shared/settings/urls.js';
+import { verifyDomain } from '../shared/settings/domains.js';
 import { matchKey } from '../shared/provisioning/role-mapping.js';
 import { devIdpEntityId, devIdpPath, devIdpRoutes } from './dev-idp.js';
 import { DEMO_OIDC_CLIENT_ID, DEMO_OIDC_USERS, demoOidcClient, startDevOidcProvider, type DevOidcProvider } from './dev-oidc.js';
@@ -128,6 +129,12 @@ async function seedDemo(rt: Runtime, idp: SamlIdpKeys, baseUrl: string): Promise
     },
   );
   await seedMappingsAndJit(rt, DEMO_ORG);
+  // demo.example is nobody's to publish DNS records for: the demo org's TXT record is
+  // answered here, so its domain routes like a verified one (any @demo.example email).
+  const sso = (await rt.settingsRepository.load(DEMO_ORG))!.sso;
+  const token = sso.domainVerification?.['demo.example']?.token;
+  const demoDns = async () => ({ kind: 'found' as const, values: [`sso-jit-verification=${token}`] });
+  await verifyDomain({ ...rt, resolveTxt: demoDns }, { orgId: DEMO_ORG, actor: cli }, 'demo.example');
 }
 
 async function main(): Promise<void> {

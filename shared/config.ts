@@ -38,6 +38,8 @@ export interface Config {
    * `ALLOW_LOOPBACK_METADATA=true`, set by `npm start` and the tests, never in AWS.
    */
   allowLoopbackMetadata?: boolean;
+  /** The DNS server (`host:port`) that domain verification asks, instead of the system's (`DNS_RESOLVER`). */
+  dnsResolver?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -176,6 +178,7 @@ export function readConfig(env: Env = process.env, needs: ConfigNeeds = EVERYTHI
     secretSealing: env.SECRETS_KMS_KEY_ARN ? { kind: 'kms', keyId: env.SECRETS_KMS_KEY_ARN } : keyFile ? { kind: 'file', path: keyFile } : { kind: 'none' },
     ...(env.CONSOLE_DIR ? { consoleDir: env.CONSOLE_DIR } : {}),
     allowLoopbackMetadata: env.ALLOW_LOOPBACK_METADATA === 'true',
+    ...(env.DNS_RESOLVER ? { dnsResolver: env.DNS_RESOLVER } : {}),
   };
 }
 

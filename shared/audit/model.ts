@@ -17,6 +17,8 @@ export type AuditEventType =
   | 'org.created'
   | 'settings.sso.updated'
   | 'settings.provisioning.updated'
+  | 'settings.sso.domain_verified'
+  | 'settings.sso.domain_unverified'
   | 'role_mapping.created'
   | 'role_mapping.deleted'
   | 'role_mapping.replaced'
@@ -31,9 +33,12 @@ export type AuditEventType =
   | 'setup_link.revoked'
   | 'setup_link.used';
 
-/** Who acted: an IdP (logins), a user, the CLI, or a setup session (`id`: the setup link's id). */
+/**
+ * Who acted: an IdP (logins), a user, the CLI, a setup session (`id`: the setup link's
+ * id), or the service's own scheduled checks (`system`, `id`: which one).
+ */
 export interface AuditActor {
-  type: 'idp' | 'user' | 'cli' | 'setup_link';
+  type: 'idp' | 'user' | 'cli' | 'setup_link' | 'system';
   id: string;
 }
 
@@ -56,3 +61,11 @@ export interface AuditEvent {
 
 /** How long audit events are kept before DynamoDB's TTL removes them. */
 export const AUDIT_RETENTION_DAYS = 400;
+
+/** A new event of `type` for `orgId`, now, with a fresh id. */
+export function newAuditEvent(
+  deps: { clock: { now(): Date }; ids: { newId(): string } },
+  fields: Pick<AuditEvent, 'orgId' | 'type' | 'actor' | 'details'> & Partial<Pick<AuditEvent, 'outcome' | 'code' | 'target'>>,
+): AuditEvent {
+  return { id: deps.ids.newId(), at: deps.clock.now().toISOString(), outcome: 'success', ...fields };
+}

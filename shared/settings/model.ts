@@ -76,11 +76,22 @@ export const domainSchema = z
   .toLowerCase()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name such as acme.com');
 
+/** How an org proves it owns a domain: the TXT record's token, and when it was proved. */
+export const domainVerificationSchema = z.strictObject({
+  token: z.string().min(1),
+  verifiedAt: z.string().optional(),
+  /** The last time the scheduled check found the record (or first found it missing). */
+  checkedAt: z.string().optional(),
+});
+export type DomainVerification = z.infer<typeof domainVerificationSchema>;
+
 export const ssoSettingsSchema = z.strictObject({
   enabled: z.boolean().default(false),
   protocol: z.enum(['saml', 'oidc']).default('saml'),
   forceSso: z.boolean().default(false),
   domains: z.array(domainSchema).max(50).default([]),
+  /** Server-kept, per domain of `domains`: its DNS challenge and proof (API.md "Verified domains"). */
+  domainVerification: z.record(z.string(), domainVerificationSchema).optional(),
   saml: samlSettingsSchema.optional(),
   oidc: oidcSettingsSchema.optional(),
 });

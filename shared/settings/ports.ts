@@ -28,8 +28,12 @@ export interface SettingsChange {
   deleteRoleIds?: string[];
   putGroups?: Group[];
   deleteGroupIds?: string[];
-  /** Email domains to claim for the org (each at most one org) and to release. */
-  claimDomains?: string[];
+  /**
+   * Email domains the org has just proved it owns (DNS), to route discovery to it: each
+   * to at most one org (`CONFLICT` when another org verified it first); and domains whose
+   * routing to this org ends (removed from `domains`, or their proof is gone).
+   */
+  claimDomains?: { domain: string; verifiedAt: string }[];
   releaseDomains?: string[];
 }
 
@@ -45,7 +49,7 @@ export interface SettingsRepository {
    * domain claimed by another org.
    */
   apply(orgId: string, change: SettingsChange, events: AuditEvent[], options: { ifVersion: string }): Promise<string>;
-  /** The org that owns an email domain. */
+  /** The org that verified an email domain (an unverified claim routes nothing). */
   orgForDomain(domain: string): Promise<string | undefined>;
   /** The orgs whose SSO connection names this SAML IdP entity ID or OIDC issuer. */
   orgsForIdp(idpKey: string): Promise<string[]>;

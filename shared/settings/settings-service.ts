@@ -11,6 +11,7 @@ import { AppError } from '../errors.js';
 import type { SecretSealer } from '../secrets/sealer.js';
 import type { SettingsRepository } from './ports.js';
 import { certificateInfo, normalizeCertificatePem } from './certificates.js';
+import { domainStatusOf, verificationsFor, verifiedDomainsOf } from './domains.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { parseIdpMetadata, type IdpMetadata } from './idp-metadata.js';
 import type { IdpMetadataFetcher } from './metadata-fetch.js';
@@ -89,7 +90,8 @@ export const oidcSettingsInputSchema = oidcSettingsSchema.omit({ clientSecretEnc
   clientSecretSet: readOnly,
 });
 
-export const ssoSettingsInputSchema = ssoSettingsSchema.extend({
+export const ssoSettingsInputSchema = ssoSettingsSchema.omit({ domainVerification: true }).extend({
+  domainStatus: readOnly,
   saml: samlSettingsInputSchema.optional(),
   oidc: oidcSettingsInputSchema.optional(),
 });
@@ -173,6 +175,7 @@ export function ssoView(settings: OrgSettings, baseUrl: string, now: Date): Vers
     protocol: sso.protocol,
     forceSso: sso.forceSso,
     domains: sso.domains,
+    domainStatus: domainStatusOf(sso),
     saml: {
       ...sso.saml,
       spEntityId: urls.spEntityId,
@@ -262,7 +265,7 @@ function withoutReadOnlySections(input: unknown): unknown {
 
 /**
  * Replaces the org's SSO settings.
- * @throws AppError `VALIDATION_FAILED`, `SSO_REQUIRED_BY_JIT`, `CONFLICT` (a domain of another org), `PRECONDITION_FAILED`
+ * @throws AppError `VALIDATION_FAILED`, `SSO_REQUIRED_BY_JIT`, `PRECONDITION_FAILED`
  */
 export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeContext, input: unknown): Promise<Versioned<Record<string, unknown>>> {
   const parsed = parseInput(ssoSettingsInputSchema, withoutReadOnlySections(input));
@@ -292,11 +295,14 @@ export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeCo
         clientSecret === undefined ? stored?.clientSecretEncrypted : await deps.sealer.seal(clientSecret, clientSecretContext(context.orgId, parsedOidc)),
     };
   }
+  const { domainStatus: _status, ...fields } = parsed;
+  const domains = [...new Set(fields.domains)];
   const next: SsoSettings = {
-    enabled: parsed.enabled,
-    protocol: parsed.protocol,
-    forceSso: parsed.forceSso,
-    domains: [...new Set(parsed.domains)],
+    enabled: fields.enabled,
+    protocol: fields.protocol,
+    forceSso: fields.forceSso,
+    domains,
+    domainVerification: verificationsFor(domains, current.sso.domainVerification),
     saml: samlInput ? samlFromInput(samlInput, fetched) : undefined,
     oidc,
   };
@@ -312,10 +318,11 @@ export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeCo
     // One identity system provisions an org: switching protocol under JIT would hand it to another.
     throw new AppError('SSO_REQUIRED_BY_JIT', 'The SSO protocol cannot change while JIT provisioning is on: set the provisioning method to "manual" first.');
   }
-  const before = new Set(current.sso.domains);
-  const after = new Set(next.domains);
+  // A domain routes only once verified (domains.ts): listing one claims nothing; removing a
+  // verified one ends its routing.
+  const releaseDomains = verifiedDomainsOf(current.sso).filter((domain) => !domains.includes(domain));
   const changed = [
-    ...changedFields({ ...current.sso, saml: undefined, oidc: undefined }, { ...next, saml: undefined, oidc: undefined }),
+    ...changedFields({ ...current.sso, saml: undefined, oidc: undefined, domainVerification: undefined }, { ...next, saml: undefined, oidc: undefined, domainVerification: undefined }),
     ...changedFields(current.sso.saml ?? {}, next.saml ?? {}, 'saml.'),
     // The secret's ciphertext differs on every write: report that it was set, never its value.
     ...changedFields({ ...current.sso.oidc, clientSecretEncrypted: undefined }, { ...next.oidc, clientSecretEncrypted: undefined }, 'oidc.'),
@@ -324,7 +331,7 @@ export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeCo
   const event = auditEvent(deps, context, 'settings.sso.updated', { type: 'settings', id: 'sso' }, { changed });
   await deps.settingsRepository.apply(
     context.orgId,
-    { sso: next, claimDomains: [...after].filter((domain) => !before.has(domain)), releaseDomains: [...before].filter((domain) => !after.has(domain)) },
+    { sso: next, releaseDomains },
     [event],
     { ifVersion: current.version },
   );

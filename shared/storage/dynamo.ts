@@ -591,12 +591,13 @@ export class DynamoSettingsRepository implements SettingsRepository {
     items.push(...(change.putGroups ?? []).map((group) => put(SK.group + group.id, group)));
     items.push(...(change.deleteGroupIds ?? []).map((id) => del(SK.group + id)));
     const claimStart = items.length;
-    for (const domain of change.claimDomains ?? []) {
+    for (const { domain, verifiedAt } of change.claimDomains ?? []) {
       items.push({
         Put: {
           TableName: tables.mappings,
-          Item: { pk: tableKey.domain(domain), sk: SK.domain, orgId },
-          ConditionExpression: 'attribute_not_exists(pk) OR orgId = :org',
+          Item: { pk: tableKey.domain(domain), sk: SK.domain, orgId, verifiedAt },
+          // A claim made before domains were verified (no verifiedAt) gives way to a proof.
+          ConditionExpression: 'attribute_not_exists(pk) OR orgId = :org OR attribute_not_exists(verifiedAt)',
           ExpressionAttributeValues: { ':org': orgId },
         },
       });
@@ -624,9 +625,9 @@ export class DynamoSettingsRepository implements SettingsRepository {
           cause: error,
         });
       }
-      const taken = (change.claimDomains ?? []).filter((_, index) => codes[claimStart + index] === 'ConditionalCheckFailed');
+      const taken = (change.claimDomains ?? []).filter((_, index) => codes[claimStart + index] === 'ConditionalCheckFailed').map(({ domain }) => domain);
       if (taken.length > 0 && claimEnd > claimStart) {
-        throw new AppError('CONFLICT', `domains: ${taken.join(', ')} already belongs to another org`, { cause: error });
+        throw new AppError('CONFLICT', `${taken.join(', ')}: already verified by another organization, which it keeps routing to`, { cause: error });
       }
       throw error;
     }
@@ -657,7 +658,8 @@ export class DynamoSettingsRepository implements SettingsRepository {
     const { Item } = await this.options.client.send(
       new GetCommand({ TableName: this.options.tables.mappings, Key: { pk: tableKey.domain(domain), sk: SK.domain } }),
     );
-    return typeof Item?.orgId === 'string' ? Item.orgId : undefined;
+    // Claims from before domains were verified carry no verifiedAt: they route nothing.
+    return typeof Item?.orgId === 'string' && typeof Item.verifiedAt === 'string' ? Item.orgId : undefined;
   }
 }
 

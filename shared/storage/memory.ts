@@ -192,11 +192,11 @@ export class MemorySettingsRepository implements SettingsRepository {
     if (options.ifVersion !== current.version) {
       throw new AppError('PRECONDITION_FAILED', 'the settings changed since they were read: read them again and retry');
     }
-    const taken = (change.claimDomains ?? []).filter((domain) => {
+    const taken = (change.claimDomains ?? []).map(({ domain }) => domain).filter((domain) => {
       const owner = this.store.domains.get(domain);
       return owner !== undefined && owner !== orgId;
     });
-    if (taken.length > 0) throw new AppError('CONFLICT', `domains: ${taken.join(', ')} already belongs to another org`);
+    if (taken.length > 0) throw new AppError('CONFLICT', `${taken.join(', ')}: already verified by another organization, which it keeps routing to`);
     const next = clone(current);
     if (change.sso) next.sso = clone(change.sso);
     if (change.provisioning) next.provisioning = clone(change.provisioning);
@@ -207,7 +207,7 @@ export class MemorySettingsRepository implements SettingsRepository {
     next.groups = upsert(next.groups, change.putGroups, change.deleteGroupIds);
     next.version = String(Number(current.version) + 1);
     for (const domain of change.releaseDomains ?? []) if (this.store.domains.get(domain) === orgId) this.store.domains.delete(domain);
-    for (const domain of change.claimDomains ?? []) this.store.domains.set(domain, orgId);
+    for (const { domain } of change.claimDomains ?? []) this.store.domains.set(domain, orgId);
     this.store.settings.set(orgId, next);
     this.store.audit.push(...events.map(clone));
     return next.version;

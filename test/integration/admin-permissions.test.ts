@@ -12,9 +12,11 @@ import { staticKeySource } from '../../shared/sessions/key-sources.js';
 import { SessionTokens } from '../../shared/sessions/session-tokens.js';
 import { PERMISSIONS, type Permission } from '../../shared/settings/model.js';
 import type { Assignment, User } from '../../shared/users/model.js';
+import { startTestDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { apiClient, createSamlOrg, startTestService, tokenFor, type ApiResponse, type SamlOrg, type TestService } from '../support/service.js';
 
 let service: TestService;
+let dns: TestDnsServer;
 let org: SamlOrg;
 let otherOrg: SamlOrg;
 let adminToken: string;
@@ -22,14 +24,18 @@ let adminToken: string;
 let admin: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  service = await startTestService();
+  dns = await startTestDnsServer();
+  service = await startTestService({ dnsResolver: dns.address });
   // With an SSO URL, so a test sign-in can start.
   org = await createSamlOrg(service, { saml: { ssoUrl: SSO_URL } });
   otherOrg = await createSamlOrg(service);
   adminToken = await tokenFor(service, org.orgId, org.adminEmail);
   admin = apiClient(service, adminToken);
 });
-afterAll(() => service?.close());
+afterAll(async () => {
+  await service?.close();
+  await dns?.close();
+});
 
 const SSO_URL = 'https://idp.example.com/sso';
 const FORBIDDEN = { error: { code: 'FORBIDDEN', message: expect.any(String) } };
@@ -111,6 +117,21 @@ async function startedTest(token: string | undefined): Promise<string> {
   return started.body.id as string;
 }
 
+/** Lists a fresh domain for the org (as its admin) and publishes its TXT record. */
+async function publishedDomain(): Promise<string> {
+  const domain = `${unique('d')}.example.com`.toLowerCase();
+  const response = await admin('PUT', `/orgs/${org.orgId}/settings/sso`, {
+    enabled: true,
+    protocol: 'saml',
+    domains: [domain],
+    saml: { idpEntityId: org.idp.entityId, ssoUrl: SSO_URL, certificates: [org.idp.certificatePem] },
+  });
+  expectStatus(response, 200);
+  const status = response.body.domainStatus[0];
+  dns.setTxt(status.txtName, [status.txtValue]);
+  return domain;
+}
+
 async function createSetupLink(): Promise<string> {
   const response = await admin('POST', `/orgs/${org.orgId}/setup-links`, { note: unique('link') });
   expectStatus(response, 201);
@@ -132,6 +153,8 @@ const CALLS: Record<string, (token: string | undefined) => Promise<Call>> = {
   'GET /orgs/{orgId}/settings/attribute-names': async () => ({ params: {}, success: 200 }),
   'POST /orgs/{orgId}/sso/tests': async () => ({ params: {}, body: {}, success: 201 }),
   'GET /orgs/{orgId}/sso/tests/{testId}': async (token) => ({ params: { testId: await startedTest(token) }, success: 200 }),
+  // The domain is listed and its TXT record published on the test's DNS server.
+  'POST /orgs/{orgId}/settings/sso/domains/{domain}/verify': async () => ({ params: { domain: await publishedDomain() }, success: 200 }),
   'POST /orgs/{orgId}/setup-links': async () => ({ params: {}, body: { note: unique('link') }, success: 201 }),
   'GET /orgs/{orgId}/setup-links': async () => ({ params: {}, success: 200 }),
   'DELETE /orgs/{orgId}/setup-links/{linkId}': async () => ({ params: { linkId: await createSetupLink() }, success: 204 }),
@@ -246,6 +269,8 @@ const API_PERMISSIONS: Record<string, Permission[]> = {
   'POST /orgs/{orgId}/setup-links': ['security:edit'],
   'GET /orgs/{orgId}/setup-links': ['security:view'],
   'DELETE /orgs/{orgId}/setup-links/{linkId}': ['security:edit'],
+  // API.md "SAML as enterprises run it"
+  'POST /orgs/{orgId}/settings/sso/domains/{domain}/verify': ['security:edit'],
 };
 
 describe('the permission matrix of the admin routes', () => {
@@ -529,7 +554,7 @@ describe('permissions read on every call', () => {
 describe("another org's admin routes", () => {
   /** Ids the caller cannot know in another org; the body is never read, since the call is refused first. */
   const FOREIGN_CALL: Call = {
-    params: { mappingId: 'any-mapping', roleId: 'any-role', groupId: 'any-group', userId: 'any-user', testId: 'any-test', linkId: 'any-link' },
+    params: { mappingId: 'any-mapping', roleId: 'any-role', groupId: 'any-group', userId: 'any-user', testId: 'any-test', linkId: 'any-link', domain: 'any.example.com' },
     body: {},
     success: 403,
   };

@@ -221,7 +221,7 @@ describe('the request bodies in the document', () => {
     expect(body.required).toBe(true);
     expect(schema).toEqual(inputJsonSchema(ssoSettingsInputSchema));
     expect(schema).toMatchObject({ type: 'object', additionalProperties: false });
-    expect(Object.keys(schema.properties).sort()).toEqual(['domains', 'enabled', 'forceSso', 'oidc', 'protocol', 'saml']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['domainStatus', 'domains', 'enabled', 'forceSso', 'oidc', 'protocol', 'saml']);
     expect(schema.properties.protocol.enum).toEqual(['saml', 'oidc']);
     expect(schema.properties.saml).toMatchObject({ additionalProperties: false });
     expect(Object.keys(schema.properties.saml.properties)).toEqual(expect.arrayContaining(['idpEntityId', 'ssoUrl', 'certificates', 'metadataXml', 'allowIdpInitiated', 'clockSkewSeconds']));

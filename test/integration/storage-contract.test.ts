@@ -157,13 +157,14 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       });
     });
 
-    it('gives an email domain to at most one org', async () => {
+    it('gives a verified email domain to at most one org', async () => {
       const other = id('org');
+      const verifiedAt = new Date().toISOString();
       await repos.settings.createOrg(newOrg(orgId), []);
       await repos.settings.createOrg(newOrg(other), []);
-      await repos.settings.apply(orgId, { claimDomains: ['acme.test'] }, [], { ifVersion: '1' });
+      await repos.settings.apply(orgId, { claimDomains: [{ domain: 'acme.test', verifiedAt }] }, [], { ifVersion: '1' });
 
-      const stolen = repos.settings.apply(other, { claimDomains: ['acme.test'] }, [], { ifVersion: '1' });
+      const stolen = repos.settings.apply(other, { claimDomains: [{ domain: 'acme.test', verifiedAt }] }, [], { ifVersion: '1' });
 
       await expect(stolen).rejects.toMatchObject({ code: 'CONFLICT' });
       expect(await repos.settings.orgForDomain('acme.test')).toBe(orgId);

@@ -52,6 +52,8 @@ export interface TestServiceOptions {
   consoleDir?: string;
   /** How `saml.idpMetadataUrl` is resolved and fetched (loopback is allowed, as on the local stack). */
   metadataFetch?: RuntimeOverrides['metadataFetch'];
+  /** The DNS server domain verification asks (`host:port`, DNS_RESOLVER): a test's own. */
+  dnsResolver?: string;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -73,6 +75,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       spKeys: { kind: 'none' },
       ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
       allowLoopbackMetadata: true,
+      ...(options.dnsResolver ? { dnsResolver: options.dnsResolver } : {}),
     },
     {
       clock,
