@@ -1,6 +1,6 @@
 /**
  * The `sso-jit` command line: creates orgs, prints session tokens and one-time console
- * sign-in links, and rotates the session and SP keys, against the same tables and keys as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
+ * sign-in links, rotates the session and SP keys and refreshes IdP metadata, against the same tables and keys as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
  * stack's table names and signing key; without it, AWS and the table names and key
  * secret in the environment (USERS_TABLE, MAPPINGS_TABLE, AUDIT_TABLE,
  * LOGIN_STATE_TABLE, SESSION_KEY_SECRET_ARN, BASE_URL).
@@ -17,6 +17,7 @@ import { TABLES } from '../shared/storage/tables.js';
 import { AppError } from '../shared/errors.js';
 import { createOrg } from '../shared/settings/orgs.js';
 import { createLoginLink } from '../shared/sessions/login-links.js';
+import { refreshIdpMetadata, type MetadataRefresh } from '../shared/settings/daily-check.js';
 import { normalizeEmail } from '../shared/users/model.js';
 import { localStackEnv } from '../local/local-config.js';
 
@@ -25,7 +26,10 @@ const USAGE = `usage:
   sso-jit token --org ID --email EMAIL [--ttl SECONDS]
   sso-jit login-link --org ID --email EMAIL   one-time console sign-in URL (10 minutes, single use)
   sso-jit keys rotate        new session signing key; the previous one still verifies
-  sso-jit sp-key rotate      new SP key pair for signing AuthnRequests (update IdPs that check it)`;
+  sso-jit sp-key rotate      new SP key pair for signing AuthnRequests (update IdPs that check it)
+  sso-jit metadata refresh [--org ID]
+                             re-fetch IdP metadata now: that org's (whether or not its daily
+                             refresh is on), or every org's whose daily refresh is on`;
 
 class UsageError extends Error {}
 
@@ -92,7 +96,40 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     await target.store({ privateKeyPem, certificatePem });
     return `rotated: AuthnRequests are now signed with a new key; the SP metadata publishes its certificate (SHA-256 ${new X509Certificate(certificatePem).fingerprint256})`;
   }
+  if (command === 'metadata' && sub === 'refresh') {
+    const { values } = parseArgs({ args: argv.slice(2), options: { org: { type: 'string' } } });
+    const rt = runtimeFromEnv(env);
+    const actor = { type: 'cli', id: env.USER ?? 'cli' } as const;
+    const orgIds: string[] = [];
+    if (values.org !== undefined) orgIds.push(required(values, 'org'));
+    else for await (const orgId of rt.settingsRepository.orgIds()) orgIds.push(orgId);
+    const lines: string[] = [];
+    for (const orgId of orgIds) {
+      const refresh = await refreshIdpMetadata(rt, orgId, actor, { force: values.org !== undefined });
+      if (values.org === undefined && refresh.outcome === 'skipped') continue;
+      lines.push(`${orgId}: ${describeRefresh(refresh)}`);
+    }
+    return lines.length > 0 ? lines.join('\n') : 'no org has its daily metadata refresh enabled';
+  }
   throw new UsageError(command ? `unknown command: ${argv.join(' ')}` : 'no command given');
+}
+
+function describeRefresh(refresh: MetadataRefresh): string {
+  switch (refresh.outcome) {
+    case 'skipped':
+      return `skipped (${refresh.reason})`;
+    case 'failed':
+      return `failed, the last good metadata is kept: ${refresh.error}`;
+    case 'unchanged':
+      return 'unchanged';
+    case 'changed':
+      return [
+        refresh.applied.length > 0 ? `applied ${refresh.applied.join(', ')}` : '',
+        refresh.heldBack.length > 0 ? `held back ${refresh.heldBack.join(', ')} (metadataRefresh.applyCertificateChanges is off)` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+  }
 }
 
 /** Runs the command line and sets the exit code: 0 ok, 1 refused or failed, 2 usage. */

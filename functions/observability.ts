@@ -22,7 +22,14 @@ export const METRIC = {
   usersCreated: 'UsersCreated',
   /** Every request answered `503 SERVICE_UNAVAILABLE` (DynamoDB throttled, slow or gone); also per `fault` dimension. */
   serviceUnavailable: 'ServiceUnavailable',
+  /** Per org (`orgId` dimension): the days left of its IdP certificate that expires first; published daily. */
+  idpCertificateDaysLeft: 'IdpCertificateDaysLeft',
+  /** The days left of the SP signing certificate; published daily. */
+  spCertificateDaysLeft: 'SpCertificateDaysLeft',
 } as const;
+
+/** Days left under which the certificate alarms fire (API.md: 30 days of warnings before expiry). */
+export const CERTIFICATE_ALARM_DAYS = 30;
 
 /**
  * Counts a request answered `503 SERVICE_UNAVAILABLE`, in total and by the kind of

@@ -21,6 +21,10 @@ export interface FunctionDefinition {
   spKey?: boolean;
   /** Whether its bundle carries the built admin console (`console/` beside `index.mjs`, built by CDK's bundling). */
   consoleApp?: boolean;
+  /** A scheduled function (no routes): the EventBridge schedule expression that invokes it. */
+  schedule?: string;
+  /** Its timeout in seconds, when not the HTTP functions' 10. */
+  timeoutSeconds?: number;
 }
 
 export interface RouteDefinition {
@@ -85,6 +89,18 @@ export const FUNCTIONS = {
     tables: { users: 'read', audit: 'write', loginState: 'write', mappings: 'write' },
     sessionKeys: 'sign',
     consoleApp: true,
+  },
+  dailyCheck: {
+    id: 'DailyCheck',
+    entry: 'functions/daily-check.ts',
+    // Every org's metadata refresh, certificate expiry and verified domains: reads and
+    // writes the settings (mappings) with their audit events.
+    // The SP key pair: its certificate's days left are published too.
+    tables: { mappings: 'write', audit: 'write' },
+    sessionKeys: 'none',
+    spKey: true,
+    schedule: 'rate(1 day)',
+    timeoutSeconds: 900,
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

@@ -16,6 +16,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { FUNCTIONS, ROUTES, routeKey, type FunctionDefinition } from '../functions/routes.js';
 import { bindSecretsKey, bindSessionKey, bindSpKey, bindTable } from './bindings.js';
 import type { BoundTable, TableKey } from './data-stack.js';
@@ -140,6 +142,13 @@ export class ApiStack extends Stack {
       bindSecretsKey(fn, props.secretsKey, definition.sealsSecrets);
       bindSpKey(fn, props.spKeySecret, definition.spKey);
       functions.set(definition.id, fn);
+      if (definition.schedule) {
+        new events.Rule(this, `${definition.id}Schedule`, {
+          description: `Invokes ${definition.id} (${definition.schedule}).`,
+          schedule: events.Schedule.expression(definition.schedule),
+          targets: [new targets.LambdaFunction(fn, { retryAttempts: 2 })],
+        });
+      }
       // One integration per function, shared by all its routes.
       integrations.set(
         definition.id,

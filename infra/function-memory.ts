@@ -27,4 +27,5 @@ export const FUNCTION_MEMORY_MB: Readonly<Record<FunctionId, number>> = {
   SamlMetadata: 256,
   Session: 256,
   Console: 256,
+  DailyCheck: 256,
 };

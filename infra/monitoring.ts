@@ -28,7 +28,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability.js';
+import { CERTIFICATE_ALARM_DAYS, METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability.js';
 import type { BoundTable, TableKey } from './data-stack.js';
 import type { StageConfig } from './stage.js';
 
@@ -151,6 +151,34 @@ export class Monitoring extends Construct {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
+
+    // Published once a day by DailyCheck; no data (no org with SAML, no SP key) is not a breach.
+    const certificateAlarm = (id: string, name: string, metricName: string, alarmDescription: string) =>
+      alarm(id, name, {
+        alarmDescription,
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: SERVICE_NAME },
+          statistic: cloudwatch.Stats.MINIMUM,
+          period: Duration.days(1),
+        }),
+        threshold: CERTIFICATE_ALARM_DAYS,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    certificateAlarm(
+      'IdpCertificateExpiring',
+      'idp-certificate-expiring',
+      METRIC.idpCertificateDaysLeft,
+      `An org's IdP signing certificate expires within ${CERTIFICATE_ALARM_DAYS} days (or has expired): logins verified only by it will fail. IdpCertificateDaysLeft by orgId says which org; its audit log has settings.sso.certificate_expiring with the fingerprint.`,
+    );
+    certificateAlarm(
+      'SpCertificateExpiring',
+      'sp-certificate-expiring',
+      METRIC.spCertificateDaysLeft,
+      `The SP signing certificate expires within ${CERTIFICATE_ALARM_DAYS} days: run sso-jit sp-key rotate and tell IdPs that check AuthnRequest signatures.`,
+    );
 
     alarm('FailedLoginSpike', 'failed-login-spike', {
       alarmDescription: `More than ${config.failedLoginAlarmThreshold} failed logins in 5 minutes. The LoginFailed metric by code, and the audit events, say which org and why.`,

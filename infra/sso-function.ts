@@ -94,7 +94,7 @@ export class SsoFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(props.definition.timeoutSeconds ?? 10),
       logGroup,
       environment: {
         ...props.environment,

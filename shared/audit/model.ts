@@ -19,6 +19,8 @@ export type AuditEventType =
   | 'settings.provisioning.updated'
   | 'settings.sso.domain_verified'
   | 'settings.sso.domain_unverified'
+  | 'settings.sso.metadata_refreshed'
+  | 'settings.sso.certificate_expiring'
   | 'role_mapping.created'
   | 'role_mapping.deleted'
   | 'role_mapping.replaced'

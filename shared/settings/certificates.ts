@@ -83,6 +83,14 @@ export function certificateInfo(pem: string, now: Date): CertificateInfo {
   };
 }
 
+/** The SHA-256 fingerprint of a stored certificate, as `certificateInfo` gives it. */
+export const fingerprintOf = (pem: string): string => decodeCertificate(pem, 'certificate').fingerprint256;
+
+/** Whole days until `notAfter` (negative once it passed). */
+export function daysLeft(pem: string, now: Date): number {
+  return Math.floor((decodeCertificate(pem, 'certificate').validToDate.getTime() - now.getTime()) / DAY_MS);
+}
+
 function decodeCertificate(input: string, field: string): X509Certificate {
   const text = input.trim();
   if (text.length === 0) throw invalid(field, 'is empty; paste the PEM certificate (-----BEGIN CERTIFICATE-----)');

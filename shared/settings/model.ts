@@ -59,6 +59,14 @@ export const samlSettingsSchema = z.strictObject({
   idpMetadataUrl: z.string().min(1).max(2048).optional(),
   /** Read-only: when the metadata was last fetched from `idpMetadataUrl`. */
   metadataFetchedAt: z.string().optional(),
+  /** Re-fetch `idpMetadataUrl` daily (opt-in); changes of trust (certificates, entity ID) only with `applyCertificateChanges`. */
+  metadataRefresh: z
+    .strictObject({ enabled: z.boolean().default(false), applyCertificateChanges: z.boolean().default(false) })
+    .optional(),
+  /** Read-only: why the last scheduled fetch failed; absent after a success. */
+  metadataError: z.string().optional(),
+  /** Server-kept: SHA-256 fingerprints of the certificates already warned about (one `certificate_expiring` event each). */
+  expiryWarned: z.array(z.string()).optional(),
 });
 export type SamlSettings = z.infer<typeof samlSettingsSchema>;
 

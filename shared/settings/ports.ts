@@ -51,6 +51,8 @@ export interface SettingsRepository {
   apply(orgId: string, change: SettingsChange, events: AuditEvent[], options: { ifVersion: string }): Promise<string>;
   /** The org that verified an email domain (an unverified claim routes nothing). */
   orgForDomain(domain: string): Promise<string | undefined>;
+  /** Every org id, a page at a time (the daily check's walk; a Scan of org items in DynamoDB). */
+  orgIds(): AsyncIterable<string>;
   /** The orgs whose SSO connection names this SAML IdP entity ID or OIDC issuer. */
   orgsForIdp(idpKey: string): Promise<string[]>;
 }

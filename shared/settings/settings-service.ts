@@ -10,7 +10,7 @@ import type { Clock, IdGenerator } from '../clock.js';
 import { AppError } from '../errors.js';
 import type { SecretSealer } from '../secrets/sealer.js';
 import type { SettingsRepository } from './ports.js';
-import { certificateInfo, normalizeCertificatePem } from './certificates.js';
+import { certificateInfo, fingerprintOf, normalizeCertificatePem } from './certificates.js';
 import { domainStatusOf, verificationsFor, verifiedDomainsOf } from './domains.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { parseIdpMetadata, type IdpMetadata } from './idp-metadata.js';
@@ -70,12 +70,14 @@ const MAX_METADATA_BYTES = 1024 * 1024;
 
 /** SAML settings as an admin writes them: read-only fields accepted and ignored; metadata XML as an alternative. */
 export const samlSettingsInputSchema = samlSettingsSchema
+  .omit({ expiryWarned: true })
   .extend({
     idpEntityId: samlSettingsSchema.shape.idpEntityId.optional(),
     certificates: z.array(z.string().min(1)).max(5).optional(),
     metadataXml: z.string().max(MAX_METADATA_BYTES).optional(),
     idpMetadataUrl: samlSettingsSchema.shape.idpMetadataUrl.describe('fetched on write (https, public addresses only): sets idpEntityId, ssoUrl and certificates'),
     metadataFetchedAt: readOnly,
+    metadataError: readOnly,
     spEntityId: readOnly,
     acsUrl: readOnly,
     metadataUrl: readOnly,
@@ -177,7 +179,7 @@ export function ssoView(settings: OrgSettings, baseUrl: string, now: Date): Vers
     domains: sso.domains,
     domainStatus: domainStatusOf(sso),
     saml: {
-      ...sso.saml,
+      ...withoutServerKept(sso.saml),
       spEntityId: urls.spEntityId,
       acsUrl: urls.acsUrl,
       metadataUrl: urls.metadataUrl,
@@ -203,11 +205,26 @@ export function ssoView(settings: OrgSettings, baseUrl: string, now: Date): Vers
  * metadata URL) wins over the three fields it sets.
  */
 function samlFromInput(input: z.infer<typeof samlSettingsInputSchema>, fetched?: { metadata: IdpMetadata; at: string }): SsoSettings['saml'] {
-  const { spEntityId: _a, acsUrl: _b, metadataUrl: _c, certificateInfo: _d, metadataFetchedAt: _e, metadataXml, ...fields } = input;
+  const { spEntityId: _a, acsUrl: _b, metadataUrl: _c, certificateInfo: _d, metadataFetchedAt: _e, metadataError: _f, metadataXml, ...fields } = input;
   const fromMetadata = fetched ? { ...fetched.metadata, metadataFetchedAt: fetched.at } : metadataXml === undefined ? {} : parseIdpMetadata(metadataXml);
   const merged = { ...fields, ...fromMetadata };
   const certificates = merged.certificates?.map((pem, index) => normalizeCertificatePem(pem, `saml.certificates[${index}]`));
   return parseInput(samlSettingsSchema, { ...merged, certificates }, 'saml');
+}
+
+/** The SAML settings without what only the server keeps. */
+function withoutServerKept(saml: SsoSettings['saml']): Omit<NonNullable<SsoSettings['saml']>, 'expiryWarned'> | undefined {
+  if (!saml) return saml;
+  const { expiryWarned: _warned, ...shown } = saml;
+  return shown;
+}
+
+/** Keeps the server-kept record of expiry warnings for the certificates still listed. */
+function withExpiryWarnings(next: SsoSettings['saml'], current: SsoSettings['saml']): SsoSettings['saml'] {
+  if (!next || !current?.expiryWarned) return next;
+  const listed = new Set(next.certificates.map((pem) => fingerprintOf(pem)));
+  const kept = current.expiryWarned.filter((fingerprint) => listed.has(fingerprint));
+  return kept.length > 0 ? { ...next, expiryWarned: kept } : next;
 }
 
 /**
@@ -243,7 +260,7 @@ function keepOutsideSetupScope(input: unknown, parsed: z.infer<typeof ssoSetting
 }
 
 const READ_ONLY_SECTION_KEYS: Record<'saml' | 'oidc', readonly string[]> = {
-  saml: ['spEntityId', 'acsUrl', 'metadataUrl', 'certificateInfo', 'metadataFetchedAt'],
+  saml: ['spEntityId', 'acsUrl', 'metadataUrl', 'certificateInfo', 'metadataFetchedAt', 'metadataError'],
   oidc: ['redirectUri', 'clientSecretSet'],
 };
 
@@ -303,7 +320,7 @@ export async function updateSsoSettings(deps: SsoSettingsDeps, context: ChangeCo
     forceSso: fields.forceSso,
     domains,
     domainVerification: verificationsFor(domains, current.sso.domainVerification),
-    saml: samlInput ? samlFromInput(samlInput, fetched) : undefined,
+    saml: samlInput ? withExpiryWarnings(samlFromInput(samlInput, fetched), current.sso.saml) : undefined,
     oidc,
   };
   if (next.enabled && !next[next.protocol]) {

@@ -13,6 +13,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -652,6 +653,24 @@ export class DynamoSettingsRepository implements SettingsRepository {
       }),
     );
     return [...new Set((Items ?? []).map((item) => String(item.pk).replace(/^ORG#/, '')))];
+  }
+
+  async *orgIds(): AsyncIterable<string> {
+    // Once a day: a Scan of the org items only (filtered), a page at a time.
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.client.send(
+        new ScanCommand({
+          TableName: this.options.tables.mappings,
+          FilterExpression: 'sk = :org',
+          ExpressionAttributeValues: { ':org': SK.org },
+          ProjectionExpression: 'pk',
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) yield String(item.pk).replace(/^ORG#/, '');
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
   }
 
   async orgForDomain(domain: string): Promise<string | undefined> {

@@ -219,6 +219,10 @@ export class MemorySettingsRepository implements SettingsRepository {
       .map(({ org }) => org.id);
   }
 
+  async *orgIds(): AsyncIterable<string> {
+    yield* [...this.store.settings.keys()];
+  }
+
   async orgForDomain(domain: string): Promise<string | undefined> {
     return this.store.domains.get(domain);
   }

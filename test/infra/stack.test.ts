@@ -170,9 +170,9 @@ describe('api stack', () => {
     api.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
   });
 
-  it.each(FUNCTION_DEFINITIONS.map((f) => [f.id, FUNCTION_MEMORY_MB[f.id as FunctionId]]))(
-    'runs %s on nodejs22.x arm64 with %i MB, the shared settings and the Powertools environment',
-    (id, memory) => {
+  it.each(FUNCTION_DEFINITIONS.map((f) => [f.id, FUNCTION_MEMORY_MB[f.id as FunctionId], f.timeoutSeconds ?? 10]))(
+    'runs %s on nodejs22.x arm64 with %i MB, a %i s timeout, the shared settings and the Powertools environment',
+    (id, memory, timeout) => {
       api.templateMatches({
         Resources: {
           [functionLogicalId(id)]: {
@@ -180,7 +180,7 @@ describe('api stack', () => {
               Runtime: 'nodejs22.x',
               Architectures: ['arm64'],
               MemorySize: memory,
-              Timeout: 10,
+              Timeout: timeout,
               Handler: 'index.handler',
               Environment: {
                 Variables: {
@@ -201,7 +201,23 @@ describe('api stack', () => {
   );
 
   it('sizes the login callbacks at 1024 MB, settings at 512 MB and the rest (the console too) at 256 MB', () => {
-    expect(FUNCTION_MEMORY_MB).toEqual({ Acs: 1024, OidcCallback: 1024, Settings: 512, Login: 256, SamlMetadata: 256, Session: 256, Console: 256 });
+    expect(FUNCTION_MEMORY_MB).toEqual({ Acs: 1024, OidcCallback: 1024, Settings: 512, Login: 256, SamlMetadata: 256, Session: 256, Console: 256, DailyCheck: 256 });
+  });
+
+  it('invokes DailyCheck once a day from an EventBridge rule, retried twice, and nothing else on a schedule', () => {
+    api.resourceCountIs('AWS::Events::Rule', 1);
+    api.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionLogicalId('DailyCheck'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } })],
+    });
+    api.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [functionLogicalId('DailyCheck'), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
+    expect(FUNCTION_DEFINITIONS.filter((f) => f.schedule).map((f) => f.id)).toEqual(['DailyCheck']);
+    expect(ROUTES.filter((route) => route.functionId === 'DailyCheck')).toEqual([]);
   });
 
   it('provisions no concurrency', () => {
@@ -453,8 +469,8 @@ describe('alarms', () => {
   const metricNames = (alarm: Json): string[] =>
     alarm.Properties.MetricName ? [alarm.Properties.MetricName] : (alarm.Properties.Metrics as Json[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric.MetricName);
 
-  it('creates exactly the 5xx, per-function, per-table, service-unavailable and failed-login alarms', () => {
-    api.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * FUNCTION_DEFINITIONS.length + 2 * TABLES.length + 1 + 1);
+  it('creates exactly the 5xx, per-function, per-table, service-unavailable, certificate and failed-login alarms', () => {
+    api.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * FUNCTION_DEFINITIONS.length + 2 * TABLES.length + 1 + 2 + 1);
   });
 
   it('sends every alarm and its recovery to the alarm topic, which enforces TLS', () => {
@@ -522,6 +538,23 @@ describe('alarms', () => {
       Period: 300,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it.each([
+    ['idp-certificate-expiring', METRIC.idpCertificateDaysLeft],
+    ['sp-certificate-expiring', METRIC.spCertificateDaysLeft],
+  ])('alarms (%s) when the daily %s is 30 or less, and not on a day without data', (name, metricName) => {
+    api.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `sso-jit-dev-${name}`,
+      Namespace: METRICS_NAMESPACE,
+      MetricName: metricName,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: 'Minimum',
+      Period: 86400,
+      Threshold: 30,
+      ComparisonOperator: 'LessThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
     });
   });
