@@ -66,6 +66,8 @@ const ssoView = z.object({
     clockSkewSeconds: z.number().optional(),
     idpMetadataUrl: z.string().optional(),
     metadataFetchedAt: z.string().optional(),
+    metadataRefresh: z.object({ enabled: z.boolean(), applyCertificateChanges: z.boolean() }).optional(),
+    metadataError: z.string().optional().describe('why the last scheduled fetch failed; absent after a success'),
     spEntityId: z.string(),
     acsUrl: z.string(),
     metadataUrl: z.string(),
