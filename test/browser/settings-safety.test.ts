@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { adminApi, configureOrgByApi, createOrg, launchBrowser, loginLink, newContext, pageReady, sessionToken, signInByLink, uniqueOrgId, visible, watchedPage, type PageWatch } from './support/browser.js';
+import { adminApi, configureOrgByApi, devIdpMetadata, eventually, createOrg, launchBrowser, loginLink, newContext, pageReady, sessionToken, signInByLink, uniqueOrgId, visible, watchedPage, type PageWatch } from './support/browser.js';
 
 const stack = inject('stack');
 const orgId = uniqueOrgId('safety');
@@ -38,8 +38,8 @@ describe('concurrent edits and forged writes', () => {
 
     // Someone else changes the settings through the API meanwhile.
     const current = await adminApi(stack, token, 'GET', `/orgs/${orgId}/settings/sso`);
-    const changed = await adminApi(stack, token, 'PUT', `/orgs/${orgId}/settings/sso`, { enabled: true, protocol: 'saml', domains: ['elsewhere.example'] }, { 'if-match': current.etag! });
-    expect(changed.status).toBe(200);
+    const changed = await adminApi(stack, token, 'PUT', `/orgs/${orgId}/settings/sso`, { enabled: true, protocol: 'saml', domains: ['elsewhere.example'], saml: { metadataXml: await devIdpMetadata(stack, orgId) } }, { 'if-match': current.etag! });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
 
     watch.expect('PUT', new RegExp(`^/orgs/${orgId}/settings/sso$`), 412);
     await page.getByLabel('Force SSO').check();
@@ -52,8 +52,9 @@ describe('concurrent edits and forged writes', () => {
 
     // Reload shows the other change; the page's own change is gone.
     await page.getByRole('button', { name: 'Reload' }).click();
-    await visible(page.getByText('elsewhere.example').first());
+    await eventually('the reloaded form shows the other change', async () => (await page.getByLabel('Email domains').inputValue()) === 'elsewhere.example');
     expect(await page.getByLabel('Force SSO').isChecked()).toBe(false);
+    await page.getByText('Someone else changed these settings since you opened them.').waitFor({ state: 'detached' });
     watch.assertClean();
   });
 

@@ -49,7 +49,7 @@ describe('a setup link for the customer’s IT admin', () => {
     expect(await it_.page.getByRole('navigation', { name: 'Console' }).count()).toBe(0);
 
     // The guide for the chosen IdP, with our values to paste there.
-    await it_.page.getByRole('radio', { name: 'Generic SAML' }).check();
+    await it_.page.getByRole('radio', { name: 'Another SAML 2.0 identity provider' }).check();
     await visible(it_.page.getByRole('heading', { name: /2\. Create the application in/ }));
     await visible(it_.page.getByRole('heading', { name: '3. Send these attributes' }));
     expect(await it_.page.getByRole('textbox', { name: 'ACS URL' }).inputValue()).toBe(`${stack.baseUrl}/sso/${orgId}/saml/acs`);

@@ -96,6 +96,15 @@ export async function visible(locator: Locator): Promise<Locator> {
   return locator;
 }
 
+/** Polls `check` until it holds (fails with `what` after WAIT_MS): for what the page shows that no locator state expresses. */
+export async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`still not true after ${WAIT_MS} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Waits until a console page's `<h1>` reads `title` and nothing on it is still loading. */
 export async function pageReady(page: Page, title: string | RegExp): Promise<void> {
   await visible(page.getByRole('heading', { level: 1, name: title }));
