@@ -1,14 +1,16 @@
 /**
- * Every console page, signed in as the demo org's admin: it loads with no console
+ * Every console page, signed in as the admin of an org set up like the demo (SAML with
+ * the development IdP, JIT, roles denied when no value matches): it loads with no console
  * error, no page error, no failed request and no error response, and axe finds no
  * serious or critical violation on it.
  */
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { assertAccessible, launchBrowser, loginLink, newContext, pageReady, signInByLink, watchedPage, type PageWatch } from './support/browser.js';
+import { assertAccessible, configureOrgByApi, createOrg, launchBrowser, loginLink, newContext, pageReady, sessionToken, signInByLink, uniqueOrgId, visible, watchedPage, type PageWatch } from './support/browser.js';
 import { CONSOLE_TOUR, runTestSignIn } from './support/tour.js';
 
 const stack = inject('stack');
+const orgId = uniqueOrgId('pages');
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -18,7 +20,12 @@ beforeAll(async () => {
   browser = await launchBrowser();
   context = await newContext(browser, stack);
   ({ page, watch } = await watchedPage(context));
-  await signInByLink(page, await loginLink(stack, 'demo', 'admin@demo.example'));
+  const adminEmail = await createOrg(stack, orgId, 'Pages Co');
+  await configureOrgByApi(stack, await sessionToken(stack, orgId, adminEmail), orgId, [
+    { roleId: 'organization-admin', groupIds: ['default'], idpValue: 'Admins' },
+    { roleId: 'account-admin', groupIds: ['default'], idpValue: 'Engineering' },
+  ]);
+  await signInByLink(page, await loginLink(stack, orgId, adminEmail));
 });
 
 afterAll(async () => {
@@ -37,14 +44,17 @@ describe('every console page is clean and accessible', () => {
   }
 
   it('a test sign-in result (success and failure): no errors, no serious axe violation', async () => {
-    await runTestSignIn(page, 'tour@demo.example', ['Engineering']);
+    await runTestSignIn(page, `tour@${orgId}.example`, ['Engineering']);
+    await visible(page.getByRole('heading', { name: /This sign-in would succeed/ }));
     await assertAccessible(page, 'a successful test result');
-    await runTestSignIn(page, 'tour@demo.example', [], { otherRole: 'engineering ' });
+    await runTestSignIn(page, `tour@${orgId}.example`, [], { otherRole: 'engineering ' });
+    await visible(page.getByRole('heading', { name: /This sign-in would fail/ }));
+    await visible(page.getByText('ROLE_NOT_MAPPED').first());
     await assertAccessible(page, 'a failed test result');
     watch.assertClean();
   });
 
-  it('an expanded failed sign-in in the audit log: no serious axe violation', async () => {
+  it('an expanded test sign-in in the audit log: no serious axe violation', async () => {
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Audit log' }).click();
     await pageReady(page, 'Audit log');
     await page.getByRole('button', { name: /^Show details of / }).first().click();
