@@ -7,14 +7,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { adminApi, answerAtDevIdp, launchBrowser, loginLink, newContext, pageReady, signInByLink, visible } from '../test/browser/support/browser.js';
+import { adminApi, answerAtDevIdp, VIEWPORT, launchBrowser, loginLink, newContext, pageReady, signInByLink, visible } from '../test/browser/support/browser.js';
 import { REPO_ROOT, startLocalStack } from '../test/browser/support/stack.js';
 import { CONSOLE_TOUR, runTestSignIn } from '../test/browser/support/tour.js';
 
 const OUT_DIR = join(REPO_ROOT, 'docs/screenshots');
 
 async function shot(page: Page, name: string): Promise<void> {
-  // Caret and focus ring out of the picture; fonts settled.
+  // Caret, focus ring and hover out of the picture; fonts settled.
+  await page.mouse.move(VIEWPORT.width - 1, VIEWPORT.height - 1);
   await page.evaluate('document.activeElement && document.activeElement.blur && document.activeElement.blur()');
   await page.evaluate('document.fonts.ready');
   const path = join(OUT_DIR, `${name}.png`);
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
       }
       await shot(page, stop.name);
       if (stop.name === 'user-provisioning') {
-        await page.getByRole('heading', { name: 'Role mappings' }).evaluate('(heading) => heading.scrollIntoView()');
+        await page.evaluate("document.getElementById('prov-mappings').scrollIntoView()");
         await shot(page, 'role-mappings');
       }
     }
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
     await page.getByLabel('Role values to try').fill('Engineering, Staff');
     await page.getByRole('button', { name: 'Preview' }).click();
     await visible(page.getByText('A sign-in with these values would get:'));
-    await page.getByRole('heading', { name: 'Preview' }).evaluate('(heading) => heading.scrollIntoView()');
+    await page.evaluate("document.getElementById('prov-preview').scrollIntoView()");
     await shot(page, 'preview');
 
     await runTestSignIn(page, 'ada@demo.example', ['Admins'], { firstName: 'Ada' });
