@@ -12,6 +12,7 @@ import {
   answerAtDevIdp,
   createOrg,
   devIdpMetadata,
+  eventually,
   launchBrowser,
   loginLink,
   newContext,
@@ -71,7 +72,8 @@ describe('a newcomer sets up SSO, JIT and role mappings for a new org', () => {
     await page.getByRole('button', { name: 'Save', exact: true }).click();
 
     await visible(page.getByText('Saved. Sign-ins use these settings from now on.'));
-    expect(await page.getByLabel('Identity Provider Issuer').inputValue()).toBe(`${stack.baseUrl}/dev/idp/${orgId}`);
+    // The form shows what the server took from the metadata.
+    await eventually('the issuer from the metadata is shown', async () => (await page.getByLabel('Identity Provider Issuer').inputValue()) === `${stack.baseUrl}/dev/idp/${orgId}`);
     expect(await page.getByLabel('SSO URL').inputValue()).toBe(`${stack.baseUrl}/dev/idp/${orgId}`);
     await visible(page.getByRole('table').getByText(/CN=/).first());
 
