@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Powertools Metrics writes EMF to stdout; tests that look at metrics turn it back on.
 const env = { POWERTOOLS_METRICS_DISABLED: 'true' };
 
-// Three projects, each runnable alone (`npm run test:unit` …); `npm test` runs all.
+// Five projects, each runnable alone (`npm run test:unit` …); `npm test` runs all.
 export default defineConfig({
   test: {
     projects: [
@@ -20,6 +20,20 @@ export default defineConfig({
           globalSetup: ['test/support/dynamodb-global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          env,
+          // One real local stack (tsx local/start.ts) for every file; Chromium drives the console.
+          globalSetup: ['test/browser/global-setup.ts'],
+          // The files share that stack and 2 cores: one file at a time.
+          fileParallelism: false,
+          testTimeout: 90_000,
+          hookTimeout: 180_000,
         },
       },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], environment: 'node', env, testTimeout: 300_000, hookTimeout: 300_000 } },

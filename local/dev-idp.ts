@@ -130,7 +130,7 @@ ${requestId ? `<p>Answering the AuthnRequest <code>${escapeHtml(requestId)}</cod
         send(
           res,
           200,
-          `<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="${escapeHtml(urls.acsUrl)}">
+          `<!doctype html><html lang="en"><head><title>Signing in…</title><link rel="icon" href="data:,"></head><body onload="document.forms[0].submit()"><form method="post" action="${escapeHtml(urls.acsUrl)}">
 <input type="hidden" name="SAMLResponse" value="${escapeHtml(samlResponse)}">${relayState ? `<input type="hidden" name="RelayState" value="${escapeHtml(relayState)}">` : ''}
 <noscript><button type="submit">Continue</button></noscript></form></body></html>`,
         );

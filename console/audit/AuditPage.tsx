@@ -269,12 +269,12 @@ export function AuditPage() {
             <caption class="sr-only">Audit events, newest first</caption>
             <thead>
               <tr>
-                <th scope="col">When</th>
-                <th scope="col">Event</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Code</th>
-                <th scope="col">Actor</th>
-                <th scope="col">
+                <th scope="col" class="col-when">When</th>
+                <th scope="col" class="col-event">Event</th>
+                <th scope="col" class="col-outcome">Outcome</th>
+                <th scope="col" class="col-code">Code</th>
+                <th scope="col" class="col-actor">Actor</th>
+                <th scope="col" class="col-details">
                   <span class="sr-only">Details</span>
                 </th>
               </tr>

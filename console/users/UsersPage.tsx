@@ -69,9 +69,6 @@ export function UsersPage() {
       <form role="search" aria-label="Users" class="filters card" onSubmit={search}>
         <TextField label="Search by email" type="search" value={emailText} onValue={setEmailText} autoComplete="off" />
         <CheckboxField label="JIT-provisioned only" checked={jitOnly} onChecked={setJitOnly} />
-        <button type="submit" class="button secondary">
-          Search
-        </button>
         <SelectField
           label="Status"
           value={status}
@@ -93,6 +90,9 @@ export function UsersPage() {
             { value: 'scim', label: PROVISIONED_BY.scim },
           ]}
         />
+        <button type="submit" class="button secondary">
+          Search
+        </button>
       </form>
 
       {error ? <LoadError error={error} what="users" onRetry={pages.reload} /> : null}
