@@ -41,6 +41,9 @@ import type { LoginLinkStore, SessionRevocations } from '../shared/sessions/port
 import type { SettingsRepository } from '../shared/settings/ports.js';
 import type { UserRepository } from '../shared/users/ports.js';
 import { answerFaultsAsUnavailable } from '../shared/storage/faults.js';
+import type { ScimDirectory, ScimTokenRepository } from '../shared/scim/ports.js';
+import { ScimAuthenticator } from '../shared/scim/tokens.js';
+import { DynamoScimDirectory, DynamoScimTokenRepository } from '../shared/storage/scim-dynamo.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './observability.js';
 import type { FunctionDefinition } from './routes.js';
 
@@ -67,6 +70,10 @@ export interface Runtime {
   ssoTests: SsoTestRepository;
   setupLinks: SetupLinkRepository;
   fetchIdpMetadata: IdpMetadataFetcher;
+  /** SCIM (issue 14): users and groups as SCIM writes them, its tokens, and who presents one. */
+  scim: ScimDirectory;
+  scimTokens: ScimTokenRepository;
+  scimAuth: ScimAuthenticator;
 }
 
 export interface RuntimeOverrides {
@@ -90,6 +97,8 @@ export interface RuntimeOverrides {
     loginLinks: LoginLinkStore;
     ssoTests?: SsoTestRepository;
     setupLinks?: SetupLinkRepository;
+    scim?: ScimDirectory;
+    scimTokens?: ScimTokenRepository;
   };
   /** How `saml.idpMetadataUrl` is resolved and fetched, and how long it may take (tests). */
   metadataFetch?: Omit<MetadataFetchOptions, 'allowLoopback'>;
@@ -167,6 +176,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const sessionKeys = overrides.sessionKeys ?? keySource(config.sessionKeys);
   const fetch = overrides.fetch ?? globalThis.fetch;
   const oidcDiscovery = new OidcDiscoveryCache({ fetch, clock });
+  const scimTokens = overrides.repositories?.scimTokens ?? new DynamoScimTokenRepository(store);
   return {
     config,
     clock,
@@ -189,6 +199,9 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     ssoTests: overrides.repositories?.ssoTests ?? new DynamoSsoTestRepository(store),
     setupLinks: overrides.repositories?.setupLinks ?? new DynamoSetupLinkRepository(store),
     fetchIdpMetadata: createMetadataFetcher({ allowLoopback: config.allowLoopbackMetadata ?? false, ...overrides.metadataFetch }),
+    scim: overrides.repositories?.scim ?? new DynamoScimDirectory(store),
+    scimTokens,
+    scimAuth: new ScimAuthenticator({ scimTokens, clock }),
   };
 }
 

@@ -27,4 +27,7 @@ export const FUNCTION_MEMORY_MB: Readonly<Record<FunctionId, number>> = {
   SamlMetadata: 256,
   Session: 256,
   Console: 256,
+  // SCIM: JSON in and out, filters and PATCH evaluated in memory over a page of users;
+  // an initial sync pushes thousands of creates, so the CPU of 512 MB.
+  Scim: 512,
 };

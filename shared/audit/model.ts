@@ -29,16 +29,25 @@ export type AuditEventType =
   | 'login.tested'
   | 'setup_link.created'
   | 'setup_link.revoked'
-  | 'setup_link.used';
+  | 'setup_link.used'
+  // SCIM (shared/scim/): writes by a SCIM client, and its tokens.
+  | 'user.scim_created'
+  | 'user.scim_updated'
+  | 'user.scim_deleted'
+  | 'scim_group.created'
+  | 'scim_group.updated'
+  | 'scim_group.deleted'
+  | 'scim_token.created'
+  | 'scim_token.revoked';
 
 /** Who acted: an IdP (logins), a user, the CLI, or a setup session (`id`: the setup link's id). */
 export interface AuditActor {
-  type: 'idp' | 'user' | 'cli' | 'setup_link';
+  type: 'idp' | 'user' | 'cli' | 'setup_link' | 'scim';
   id: string;
 }
 
 export interface AuditTarget {
-  type: 'user' | 'settings' | 'role-mapping' | 'role' | 'group' | 'org' | 'setup-link' | 'sso-test';
+  type: 'user' | 'settings' | 'role-mapping' | 'role' | 'group' | 'org' | 'setup-link' | 'sso-test' | 'scim-group' | 'scim-token';
   id: string;
 }
 

@@ -40,9 +40,9 @@ import type { SetupLink, SetupLinkRepository } from '../setup/ports.js';
 import type { LoginLink, LoginLinkStore, SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
-import { MAPPINGS_BY_IDP_INDEX, tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
+import { MAPPINGS_BY_IDP_INDEX, scimKey, tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+export type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 const SK = { org: 'ORG', sso: 'SSO', provisioning: 'PROVISIONING', role: 'ROLE#', group: 'GROUP#', mapping: 'MAPPING#', domain: 'DOMAIN' };
 
@@ -67,7 +67,7 @@ function decodeCursor(cursor: string | undefined, orgPk: string): Record<string,
   }
 }
 
-function auditItem(event: AuditEvent): Record<string, unknown> {
+export function auditItem(event: AuditEvent): Record<string, unknown> {
   const expires = new Date(event.at).getTime() / 1000 + AUDIT_RETENTION_DAYS * 86_400;
   return { pk: tableKey.org(event.orgId), sk: `EVT#${event.at}#${event.id}`, ...event, [TTL_ATTRIBUTE]: Math.floor(expires) };
 }
@@ -87,12 +87,14 @@ function fromAuditItem(item: Record<string, unknown>): AuditEvent {
  */
 const FOLD = { count: 'foldCount', lastAt: 'foldLastAt', headSk: 'FOLD', first: 'firstEvent', windowEndsAt: 'windowEndsAt' } as const;
 
-function userItem(user: User): Record<string, unknown> {
-  return { pk: tableKey.org(user.orgId), sk: tableKey.userByEmail(user.email), ...user };
+export function userItem(user: User): Record<string, unknown> {
+  // `userNameKey`: SCIM finds users by userName (their email when SCIM never named them) in one Query.
+  const userNameKey = scimKey.userNameIndex(user.orgId, (user.scim?.userName ?? user.email).trim().toLowerCase());
+  return { pk: tableKey.org(user.orgId), sk: tableKey.userByEmail(user.email), ...user, userNameKey };
 }
 
-function fromUserItem(item: Record<string, unknown>): User {
-  const { pk: _pk, sk: _sk, ...user } = item;
+export function fromUserItem(item: Record<string, unknown>): User {
+  const { pk: _pk, sk: _sk, userNameKey: _userNameKey, ...user } = item;
   return user as unknown as User;
 }
 
@@ -102,9 +104,9 @@ function fromUserItem(item: Record<string, unknown>): User {
  * answer was lost after it landed (a timeout) is applied once: DynamoDB answers a repeat
  * within 10 minutes without writing again.
  */
-const requestToken = (): string => randomUUID();
+export const requestToken = (): string => randomUUID();
 
-function reasonCodes(error: unknown): (string | undefined)[] | undefined {
+export function reasonCodes(error: unknown): (string | undefined)[] | undefined {
   if (error instanceof TransactionCanceledException) {
     return (error.CancellationReasons ?? []).map((reason: CancellationReason) => reason.Code);
   }
