@@ -81,6 +81,11 @@ export function normalizeOperations(type: ScimResourceType, body: unknown): Scim
       value = toBoolean(value);
     }
     if (op !== 'remove' && MULTI_VALUED.has(bare) && path === bare && hasValue && !Array.isArray(value)) value = [value];
+    // A member is its user id: what else a connector sends with it (Entra's `"$ref": null`,
+    // Okta's `display`) is not kept, and would make a remove by value miss.
+    if (bare === 'members' && path === bare && hasValue) {
+      value = (Array.isArray(value) ? value : [value]).map((member) => (member !== null && typeof member === 'object' ? { value: (member as { value?: unknown }).value } : member));
+    }
     if (op !== 'remove' && SINGLE_COMPLEX.has(bare) && path === bare && value !== null && typeof value === 'object' && !Array.isArray(value)) {
       // A complex attribute's sub-attributes: those given are set, the others left alone.
       for (const [sub, subValue] of Object.entries(value as Record<string, unknown>)) push(op, `${bare}.${sub}`, subValue, true);
