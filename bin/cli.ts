@@ -1,6 +1,6 @@
 /**
- * The `sso-jit` command line: creates orgs, prints session tokens and one-time console
- * sign-in links, and rotates the session and SP keys, against the same tables and keys as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
+ * The `sso-jit` command line: creates orgs, prints session tokens, one-time console
+ * sign-in links and SCIM tokens, and rotates the session and SP keys, against the same tables and keys as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
  * stack's table names and signing key; without it, AWS and the table names and key
  * secret in the environment (USERS_TABLE, MAPPINGS_TABLE, AUDIT_TABLE,
  * LOGIN_STATE_TABLE, SESSION_KEY_SECRET_ARN, BASE_URL).
@@ -19,13 +19,18 @@ import { createOrg } from '../shared/settings/orgs.js';
 import { createLoginLink } from '../shared/sessions/login-links.js';
 import { normalizeEmail } from '../shared/users/model.js';
 import { localStackEnv } from '../local/local-config.js';
+import { createScimToken, listScimTokens, revokeScimToken } from '../shared/scim/tokens.js';
+import { loadOrg } from '../shared/settings/settings-service.js';
 
 const USAGE = `usage:
   sso-jit org create --org ID --name NAME --admin-email EMAIL
   sso-jit token --org ID --email EMAIL [--ttl SECONDS]
   sso-jit login-link --org ID --email EMAIL   one-time console sign-in URL (10 minutes, single use)
   sso-jit keys rotate        new session signing key; the previous one still verifies
-  sso-jit sp-key rotate      new SP key pair for signing AuthnRequests (update IdPs that check it)`;
+  sso-jit sp-key rotate      new SP key pair for signing AuthnRequests (update IdPs that check it)
+  sso-jit scim-token create --org ID          a SCIM token for the org's IdP: JSON {"id","token","createdAt"}; the secret is shown only here
+  sso-jit scim-token list --org ID            the org's SCIM tokens (never their secrets)
+  sso-jit scim-token revoke --org ID --id ID  the token stops working at once`;
 
 class UsageError extends Error {}
 
@@ -91,6 +96,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const { privateKeyPem, certificatePem } = await createSamlIdpKeys('sso-jit SP');
     await target.store({ privateKeyPem, certificatePem });
     return `rotated: AuthnRequests are now signed with a new key; the SP metadata publishes its certificate (SHA-256 ${new X509Certificate(certificatePem).fingerprint256})`;
+  }
+  if (command === 'scim-token' && (sub === 'create' || sub === 'list' || sub === 'revoke')) {
+    const { values } = parseArgs({ args: argv.slice(2), options: { org: { type: 'string' }, id: { type: 'string' } } });
+    const orgId = required(values, 'org');
+    const rt = runtimeFromEnv(env);
+    await loadOrg(rt, orgId); // ORG_NOT_FOUND before anything is written
+    const context = { orgId, actor: { type: 'cli' as const, id: env.USER ?? 'cli' } };
+    if (sub === 'create') return JSON.stringify(await createScimToken(rt, context));
+    if (sub === 'list') return JSON.stringify(await listScimTokens(rt, orgId));
+    await revokeScimToken(rt, context, required(values, 'id'));
+    return `revoked: SCIM token ${values.id} no longer works`;
   }
   throw new UsageError(command ? `unknown command: ${argv.join(' ')}` : 'no command given');
 }
