@@ -69,7 +69,7 @@ async function startStack(endpoint: string): Promise<Stack> {
   const rt = benchRuntime({ baseUrl: url, clock: systemClock, dynamo: { endpoint, tables }, overrides: { dynamo: client } });
   Object.assign(handlers, createHandlers(rt));
   await createOrg(rt, { orgId: ORG_ID, name: 'SCIM bench', adminEmail: `admin@${ORG_ID}.example` }, cli);
-  await updateProvisioningSettings(rt, { orgId: ORG_ID, actor: cli }, { method: 'scim', jit: { roleSource: 'idp', onNoRoleMatch: 'default' } });
+  await updateProvisioningSettings(rt, { orgId: ORG_ID, actor: cli }, { method: 'scim', jit: { roleSource: 'idp', roleAttribute: 'groups', onNoRoleMatch: 'default' } });
   const { token } = await createScimToken(rt, { orgId: ORG_ID, actor: cli });
   const tracer = traceCommands(client);
   // Per request: requests run one at a time while commands are traced.
