@@ -306,9 +306,10 @@ export class DynamoUserRepository implements UserRepository {
     return updated;
   }
 
-  async remove(user: Pick<User, 'orgId' | 'email' | 'id'>, events: AuditEvent[]): Promise<void> {
+  async remove(user: Pick<User, 'orgId' | 'email' | 'id'> & Partial<Pick<User, 'scim'>>, events: AuditEvent[]): Promise<void> {
     const { tables } = this.options;
     const pk = tableKey.org(user.orgId);
+    const scimUserName = user.scim?.userName.trim().toLowerCase();
     try {
       await this.options.client.send(
         new TransactWriteCommand({
@@ -324,6 +325,8 @@ export class DynamoUserRepository implements UserRepository {
               },
             },
             { Delete: { TableName: tables.users, Key: { pk, sk: tableKey.userById(user.id) } } },
+            // A SCIM user's userName claim goes with them (issue 14), so the name can be pushed again.
+            ...(scimUserName ? [{ Delete: { TableName: tables.users, Key: { pk, sk: scimKey.userName(scimUserName) } } } satisfies TransactItem] : []),
             ...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })),
           ],
         }),

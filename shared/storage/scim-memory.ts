@@ -13,12 +13,12 @@ const userKey = (orgId: string, email: string) => `${orgId}\n${email}`;
 const nameOf = (user: User) => (user.scim?.userName ?? user.email).trim().toLowerCase();
 
 /** SCIM's records of one `MemoryStore`, shared by the adapters built on it. */
-const scimState = new WeakMap<MemoryStore, { groups: Map<string, ScimGroup>; groupNames: Map<string, string>; userNames: Map<string, string>; tokens: Map<string, ScimToken> }>();
+const scimState = new WeakMap<MemoryStore, { groups: Map<string, ScimGroup>; groupNames: Map<string, string>; tokens: Map<string, ScimToken> }>();
 
 function stateOf(store: MemoryStore) {
   let state = scimState.get(store);
   if (!state) {
-    state = { groups: new Map(), groupNames: new Map(), userNames: new Map(), tokens: new Map() };
+    state = { groups: new Map(), groupNames: new Map(), tokens: new Map() };
     scimState.set(store, state);
   }
   return state;
@@ -62,8 +62,9 @@ export class MemoryScimDirectory implements ScimDirectory {
           if ((!before || before.email !== after.email) && users.has(userKey(orgId, after.email))) throw new ScimConflict('user-exists');
           if (!before && [...users.values()].some((user) => user.orgId === orgId && user.id === after.id)) throw new ScimConflict('user-exists');
           if (after.scim) {
-            const owner = state.userNames.get(nameKey(after.scim.userName.trim().toLowerCase()));
-            if (owner !== undefined && owner !== after.id) throw new ScimConflict('user-name-taken');
+            const name = after.scim.userName.trim().toLowerCase();
+            const taken = [...users.values()].some((other) => other.orgId === orgId && other.id !== after.id && other.scim && other.scim.userName.trim().toLowerCase() === name);
+            if (taken) throw new ScimConflict('user-name-taken');
           }
           break;
         }
@@ -86,17 +87,12 @@ export class MemoryScimDirectory implements ScimDirectory {
       switch (change.kind) {
         case 'putUser': {
           const { before, after } = change;
-          if (before) {
-            users.delete(userKey(orgId, before.email));
-            if (before.scim) state.userNames.delete(nameKey(before.scim.userName.trim().toLowerCase()));
-          }
+          if (before) users.delete(userKey(orgId, before.email));
           users.set(userKey(orgId, after.email), clone(after));
-          if (after.scim) state.userNames.set(nameKey(after.scim.userName.trim().toLowerCase()), after.id);
           break;
         }
         case 'deleteUser':
           users.delete(userKey(orgId, change.before.email));
-          if (change.before.scim) state.userNames.delete(nameKey(change.before.scim.userName.trim().toLowerCase()));
           break;
         case 'putGroup':
           if (change.before) state.groupNames.delete(nameKey(change.before.displayName));

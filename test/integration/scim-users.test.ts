@@ -168,6 +168,16 @@ describe('GET, PUT, DELETE /Users/{id}', () => {
   });
 });
 
+describe('removal by an admin', () => {
+  it('frees the userName when an admin removes a SCIM user, so the IdP can push it again', async () => {
+    const userName = `freed-${++counter}`;
+    const created = await create(scimUser(userName));
+    expect((await org.admin('DELETE', `/orgs/${org.orgId}/users/${created.body.id}`)).status).toBe(204);
+    const again = await org.scim('POST', '/Users', scimUser(userName.toUpperCase()));
+    expect(again.status).toBe(201);
+  });
+});
+
 describe('attribute selection', () => {
   it('returns only the attributes asked for (and id, schemas) on GET and on the answer to POST', async () => {
     const userName = uniqueName();
