@@ -17,6 +17,7 @@ import type { Burst, LoadResult } from './load.js';
 import type { OidcCpuResult } from './oidc-cpu.js';
 import type { RoundTripCase } from './round-trips.js';
 import type { SamlCpuResult } from './saml-cpu.js';
+import type { ScimResult } from './scim.js';
 import type { CpuFigures, InterleavedOptions } from './stats.js';
 import { ms, ratio, renderTable, type Row } from './table.js';
 
@@ -28,6 +29,27 @@ const MAX_COLD_START_RATIO = 1.2;
 const DISTINCT_USERS = 100;
 const SAME_USER_LOGINS = 20;
 const RESULTS = new URL('./results.json', import.meta.url);
+const SCIM_REQUESTS = 200;
+const SCIM_SYNC = { users: 10_000, concurrency: 8 };
+
+/**
+ * Which steps run: all by default. `--only=scim,…` (or BENCH_ONLY) runs just those,
+ * `--skip=scim-sync,…` (or BENCH_SKIP) leaves those out. Steps: load, round-trips,
+ * saml-cpu, oidc-cpu, cold-start, scim, scim-sync (the 10,000-user initial sync).
+ */
+const STEPS = ['load', 'round-trips', 'saml-cpu', 'oidc-cpu', 'cold-start', 'scim', 'scim-sync'] as const;
+type Step = (typeof STEPS)[number];
+function stepList(flag: string, envVar: string): Step[] | undefined {
+  const value = process.argv.find((arg) => arg.startsWith(`--${flag}=`))?.slice(flag.length + 3) ?? process.env[envVar];
+  if (!value) return undefined;
+  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !STEPS.includes(name as Step));
+  if (unknown.length) throw new Error(`unknown bench step(s) ${unknown.join(', ')}; steps: ${STEPS.join(', ')}`);
+  return names as Step[];
+}
+const ONLY = stepList('only', 'BENCH_ONLY');
+const SKIP = stepList('skip', 'BENCH_SKIP') ?? [];
+const selected = (step: Step) => (ONLY ? ONLY.includes(step) : true) && !SKIP.includes(step);
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -134,35 +156,84 @@ function machine() {
   };
 }
 
+function scimRows(scim: ScimResult): Row[] {
+  const area = 'SCIM on the local stack';
+  const operation = (name: string, one: ScimResult['create'], oneOf: string, target: string) => {
+    const other = Object.values(one.otherPatterns).reduce((sum, count) => sum + count, 0);
+    return {
+      area,
+      case: `${name} (${one.requests} sequential)`,
+      figures:
+        `p50 ${ms(one.latencyMs.median)} ms · p99 ${ms(one.latencyMs.p99)} ms · DynamoDB per request: ${commandText(one.commandsPerRequest)}` +
+        `${other ? ` (${other} requests also re-read the settings: ${Object.keys(one.otherPatterns).join(' ')})` : ''} · ${Object.keys(one.errors).length ? `errors ${JSON.stringify(one.errors)}` : '0 errors'}`,
+      target,
+      met: one.commandsPerRequest[oneOf] === 1 && Object.keys(one.errors).length === 0 && Object.keys(one.commandsPerRequest).every((command) => command === oneOf || command === 'GetItemCommand'),
+    };
+  };
+  const rows: Row[] = [
+    operation('POST /Users', scim.create, 'TransactWriteItemsCommand', 'one transaction (+ the token read)'),
+    operation('GET /Users?filter=userName eq', scim.filter, 'QueryCommand', 'one Query (+ the token read)'),
+  ];
+  if (scim.sync) {
+    const { sync } = scim;
+    rows.push(
+      {
+        area,
+        case: `initial sync: ${sync.users} users at concurrency ${sync.concurrency} (lookup + create each)`,
+        figures: `${Math.round(sync.usersPerSecond)} users/s · ${ms(sync.wallMs / 1000)} s · lookup p50 ${ms(sync.latencyMs.lookup.median)} / p99 ${ms(sync.latencyMs.lookup.p99)} ms · create p50 ${ms(sync.latencyMs.create.median)} / p99 ${ms(sync.latencyMs.create.p99)} ms · ${Object.keys(sync.errors).length ? `errors ${JSON.stringify(sync.errors)}` : '0 errors'}`,
+        target: 'no errors',
+        met: Object.keys(sync.errors).length === 0,
+      },
+      { area, case: 'users at the end of the sync', figures: String(sync.usersAtEnd), target: `= ${sync.users}`, met: sync.usersAtEnd === sync.users },
+    );
+  }
+  return rows;
+}
+
 interface Measurements {
-  load: LoadResult;
-  roundTrips: RoundTripCase[];
-  saml: SamlCpuResult;
-  oidc: OidcCpuResult;
-  coldStart: ColdStartCase[];
+  load?: LoadResult;
+  roundTrips?: RoundTripCase[];
+  saml?: SamlCpuResult;
+  oidc?: OidcCpuResult;
+  coldStart?: ColdStartCase[];
+  scim?: ScimResult;
 }
 
 async function measure(): Promise<Measurements> {
-  progress('starting DynamoDB Local: load on the local stack, then round trips');
-  const { load, roundTrips } = await withDynamoDbLocal(async (endpoint) => {
-    const load = await (await import('./load.js')).benchLoad(endpoint, { distinctUsers: DISTINCT_USERS, sameUserLogins: SAME_USER_LOGINS });
-    return { load, roundTrips: await (await import('./round-trips.js')).benchRoundTrips(endpoint) };
-  });
-  progress(`SAML login CPU: ${CPU_RUN.rounds} interleaved rounds of ${CPU_RUN.batch} per contender and variant`);
-  const saml = await (await import('./saml-cpu.js')).benchSamlCpu(CPU_RUN);
-  progress('OIDC callback CPU');
-  const oidc = await (await import('./oidc-cpu.js')).benchOidcCpu(CPU_RUN);
-  progress(`cold starts: ${COLD_START_RUNS} fresh processes per bundle`);
-  const coldStart = await (await import('./cold-start.js')).benchColdStart(COLD_START_RUNS);
-  return { load, roundTrips, saml, oidc, coldStart };
+  const m: Measurements = {};
+  if (selected('load') || selected('round-trips') || selected('scim') || selected('scim-sync')) {
+    progress('starting DynamoDB Local: load on the local stack, round trips, SCIM');
+    await withDynamoDbLocal(async (endpoint) => {
+      if (selected('load')) m.load = await (await import('./load.js')).benchLoad(endpoint, { distinctUsers: DISTINCT_USERS, sameUserLogins: SAME_USER_LOGINS });
+      if (selected('round-trips')) m.roundTrips = await (await import('./round-trips.js')).benchRoundTrips(endpoint);
+      if (selected('scim') || selected('scim-sync')) {
+        progress(`SCIM: ${SCIM_REQUESTS} creates and ${SCIM_REQUESTS} userName filters`);
+        m.scim = await (await import('./scim.js')).benchScim(endpoint, { requests: SCIM_REQUESTS, ...(selected('scim-sync') ? { sync: SCIM_SYNC } : {}), progress });
+      }
+    });
+  }
+  if (selected('saml-cpu')) {
+    progress(`SAML login CPU: ${CPU_RUN.rounds} interleaved rounds of ${CPU_RUN.batch} per contender and variant`);
+    m.saml = await (await import('./saml-cpu.js')).benchSamlCpu(CPU_RUN);
+  }
+  if (selected('oidc-cpu')) {
+    progress('OIDC callback CPU');
+    m.oidc = await (await import('./oidc-cpu.js')).benchOidcCpu(CPU_RUN);
+  }
+  if (selected('cold-start')) {
+    progress(`cold starts: ${COLD_START_RUNS} fresh processes per bundle`);
+    m.coldStart = await (await import('./cold-start.js')).benchColdStart(COLD_START_RUNS);
+  }
+  return m;
 }
 
 const tableRows = (m: Measurements): Row[] => [
-  ...samlRows(m.saml),
-  ...oidcRows(m.oidc),
-  ...roundTripRows(m.roundTrips),
-  ...coldStartRows(m.coldStart),
-  ...loadRows(m.load),
+  ...(m.saml ? samlRows(m.saml) : []),
+  ...(m.oidc ? oidcRows(m.oidc) : []),
+  ...(m.roundTrips ? roundTripRows(m.roundTrips) : []),
+  ...(m.coldStart ? coldStartRows(m.coldStart) : []),
+  ...(m.load ? loadRows(m.load) : []),
+  ...(m.scim ? scimRows(m.scim) : []),
 ];
 
 async function main(): Promise<void> {

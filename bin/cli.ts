@@ -1,6 +1,6 @@
 /**
- * The `sso-jit` command line: creates orgs, prints session tokens and one-time console
- * sign-in links, rotates the session and SP keys and refreshes IdP metadata, against the same tables and keys as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
+ * The `sso-jit` command line: creates orgs, prints session tokens, one-time console
+ * sign-in links and SCIM tokens, rotates the session and SP keys and refreshes IdP metadata, against the same tables and keys as the service. With DYNAMODB_ENDPOINT it uses a local DynamoDB and the local
  * stack's table names and signing key; without it, AWS and the table names and key
  * secret in the environment (USERS_TABLE, MAPPINGS_TABLE, AUDIT_TABLE,
  * LOGIN_STATE_TABLE, SESSION_KEY_SECRET_ARN, BASE_URL).
@@ -20,6 +20,8 @@ import { createLoginLink } from '../shared/sessions/login-links.js';
 import { refreshIdpMetadata, type MetadataRefresh } from '../shared/settings/daily-check.js';
 import { normalizeEmail } from '../shared/users/model.js';
 import { localStackEnv } from '../local/local-config.js';
+import { createScimToken, listScimTokens, revokeScimToken } from '../shared/scim/tokens.js';
+import { loadOrg } from '../shared/settings/settings-service.js';
 
 const USAGE = `usage:
   sso-jit org create --org ID --name NAME --admin-email EMAIL
@@ -29,7 +31,10 @@ const USAGE = `usage:
   sso-jit sp-key rotate      new SP key pair for signing AuthnRequests (update IdPs that check it)
   sso-jit metadata refresh [--org ID]
                              re-fetch IdP metadata now: that org's (whether or not its daily
-                             refresh is on), or every org's whose daily refresh is on`;
+                             refresh is on), or every org's whose daily refresh is on
+  sso-jit scim-token create --org ID          a SCIM token for the org's IdP: JSON {"id","token","createdAt"}; the secret is shown only here
+  sso-jit scim-token list --org ID            the org's SCIM tokens (never their secrets)
+  sso-jit scim-token revoke --org ID --id ID  the token stops working at once`;
 
 class UsageError extends Error {}
 
@@ -110,6 +115,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       lines.push(`${orgId}: ${describeRefresh(refresh)}`);
     }
     return lines.length > 0 ? lines.join('\n') : 'no org has its daily metadata refresh enabled';
+  }
+  if (command === 'scim-token' && (sub === 'create' || sub === 'list' || sub === 'revoke')) {
+    const { values } = parseArgs({ args: argv.slice(2), options: { org: { type: 'string' }, id: { type: 'string' } } });
+    const orgId = required(values, 'org');
+    const rt = runtimeFromEnv(env);
+    await loadOrg(rt, orgId); // ORG_NOT_FOUND before anything is written
+    const context = { orgId, actor: { type: 'cli' as const, id: env.USER ?? 'cli' } };
+    if (sub === 'create') return JSON.stringify(await createScimToken(rt, context));
+    if (sub === 'list') return JSON.stringify(await listScimTokens(rt, orgId));
+    await revokeScimToken(rt, context, required(values, 'id'));
+    return `revoked: SCIM token ${values.id} no longer works`;
   }
   throw new UsageError(command ? `unknown command: ${argv.join(' ')}` : 'no command given');
 }

@@ -20,7 +20,7 @@ const errorSchema = z.object({ error: z.object({ code: z.enum(Object.keys(ERROR_
 const assignment = z.object({ groupId: z.string(), roleId: z.string() });
 const userSchema = z.object({
   id: z.string(),
-  email: z.string(),
+  email: z.string().nullable().describe('null for a SCIM user whose userName is not an email address and who has no emails'),
   firstName: z.string().optional(),
   lastName: z.string().optional(),
   status: z.enum(['active', 'blocked']),
@@ -38,7 +38,7 @@ const auditEventSchema = z.object({
   type: z.string(),
   outcome: z.enum(['success', 'failure']),
   code: z.string().optional(),
-  actor: z.object({ type: z.enum(['idp', 'user', 'cli', 'setup_link']), id: z.string() }),
+  actor: z.object({ type: z.enum(['idp', 'user', 'cli', 'setup_link', 'scim']), id: z.string() }),
   target: z.object({ type: z.string(), id: z.string() }).optional(),
   details: z.record(z.string(), z.unknown()),
 });
@@ -118,7 +118,35 @@ interface RouteDoc {
   success: [number, z.ZodType | string | string[] | undefined];
   /** Login routes also answer browsers with HTML pages. */
   login?: boolean;
+  /** SCIM routes: a SCIM token, `application/scim+json`, the SCIM error body. */
+  scim?: boolean;
 }
+
+// SCIM (issue 14) ---------------------------------------------------------------------
+const scimErrorSchema = z.object({
+  schemas: z.array(z.literal('urn:ietf:params:scim:api:messages:2.0:Error')),
+  status: z.string().describe('the HTTP status, as a string'),
+  scimType: z.string().optional().describe('uniqueness, invalidFilter, invalidSyntax, invalidValue, invalidPath, noTarget, mutability'),
+  detail: z.string(),
+});
+const scimResource = z.record(z.string(), z.unknown()).describe('a SCIM resource (RFC 7643): User, Group, or a discovery document');
+const SCIM_TREE = [
+  'GET /ServiceProviderConfig, /ResourceTypes[/{id}], /Schemas[/{id}] (discovery, RFC 7643 §5-7; writes 405);',
+  'POST /Users, GET|PUT|PATCH|DELETE /Users/{id}, GET /Users?filter=&startIndex=&count=&attributes=&excludedAttributes=;',
+  'the same for /Groups; POST /.search, /Users/.search, /Groups/.search (SearchRequest).',
+  'Writes need provisioning method "scim" (403, detail SCIM_NOT_ENABLED); If-Match with meta.version; any other path 404.',
+].join(' ');
+const scimDoc = (method: string): RouteDoc => ({
+  summary: `SCIM 2.0 (${method}) under the org's base URL: ${SCIM_TREE}`,
+  success: [method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200, method === 'DELETE' ? undefined : scimResource],
+  scim: true,
+});
+const SCIM_DOCS: Record<string, RouteDoc> = Object.fromEntries(
+  ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].flatMap((method) => [
+    [`${method} /scim/v2/{orgId}`, { ...scimDoc(method), summary: 'The SCIM base URL itself: 404 (the resources are below it)' }],
+    [`${method} /scim/v2/{orgId}/{proxy+}`, scimDoc(method)],
+  ]),
+);
 
 const DOCS: Record<string, RouteDoc> = {
   'GET /health': { summary: 'Liveness', success: [200, z.object({ status: z.literal('ok') })] },
@@ -236,6 +264,13 @@ const DOCS: Record<string, RouteDoc> = {
   },
   'GET /orgs/{orgId}/setup-links': { summary: 'Setup links, newest first (never their tokens)', success: [200, list(setupLinkView)] },
   'DELETE /orgs/{orgId}/setup-links/{linkId}': { summary: 'Revoke a setup link: it and its sessions stop working at once', success: [204, undefined] },
+  'POST /orgs/{orgId}/scim/tokens': {
+    summary: "Make a SCIM token for the org's IdP; the secret is in this answer only (stored as its SHA-256)",
+    success: [201, z.object({ id: z.string(), token: z.string(), createdAt: z.string() })],
+  },
+  'GET /orgs/{orgId}/scim/tokens': { summary: 'SCIM tokens, newest first (never their secrets)', success: [200, list(z.object({ id: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() }))] },
+  'DELETE /orgs/{orgId}/scim/tokens/{tokenId}': { summary: 'Revoke a SCIM token: it stops working at once', success: [204, undefined] },
+  ...SCIM_DOCS,
 };
 
 /** The routes that read or write no DynamoDB table, so never answer `503 SERVICE_UNAVAILABLE`. */
@@ -264,6 +299,7 @@ function operation(route: RouteDefinition, doc: RouteDoc) {
   const queryParameters = queryShape.map(([name, schema]) => ({ name, in: 'query', required: false, schema: jsonSchema(schema) }));
   const force = /role-mappings|roles\/\{roleId\}/.test(route.path) && route.method !== 'GET' && route.method !== 'POST' ? [{ name: 'force', in: 'query', required: false, schema: { type: 'string', enum: ['true'] } }] : [];
   const [status, body] = doc.success;
+  if (doc.scim) return scimOperation(route, doc, pathParameters);
   const errorResponse = { description: 'Error (API.md "Errors")', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } }, ...(doc.login ? { 'text/html': { schema: { type: 'string' } } } : {}) } };
   const unavailable = {
     description: 'SERVICE_UNAVAILABLE: DynamoDB is throttled, slow or down. Try again after Retry-After seconds.',
@@ -301,6 +337,33 @@ function operation(route: RouteDefinition, doc: RouteDoc) {
   };
 }
 
+/** A SCIM route: SCIM token, `application/scim+json` in and out, the SCIM error body. */
+function scimOperation(route: RouteDefinition, doc: RouteDoc, pathParameters: Record<string, unknown>[]) {
+  const [status, body] = doc.success;
+  const content = (schema: Record<string, unknown>) => ({ 'application/scim+json': { schema }, 'application/json': { schema } });
+  const errorContent = content({ $ref: '#/components/schemas/ScimError' });
+  const write = route.method !== 'GET' && route.method !== 'DELETE';
+  return {
+    summary: doc.summary,
+    security: [{ scimToken: [] }],
+    parameters: [
+      ...pathParameters,
+      ...(route.method === 'GET' ? ['filter', 'startIndex', 'count', 'attributes', 'excludedAttributes'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })) : []),
+      ...(route.method !== 'GET' && route.method !== 'POST' ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } }] : []),
+    ],
+    ...(write ? { requestBody: { required: true, content: content(jsonSchema(scimResource)) } } : {}),
+    responses: {
+      [status]: { description: 'Success', ...(body && typeof body !== 'string' && !Array.isArray(body) ? { content: content(jsonSchema(body)) } : {}) },
+      503: {
+        description: 'A dependency is throttled, slow or down. Try again after Retry-After seconds.',
+        headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } } },
+        content: errorContent,
+      },
+      default: { description: 'SCIM error (RFC 7644 §3.12)', content: errorContent },
+    },
+  };
+}
+
 let cached: { baseUrl: string; document: Record<string, unknown> } | undefined;
 
 /** The OpenAPI 3.1 document for a deployment at `baseUrl` (built once per container). */
@@ -325,8 +388,9 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
           name: 'session',
           description: "The console's session cookie. A write (POST, PUT, PATCH, DELETE) made with it must send Origin equal to BASE_URL's origin, else 403 CSRF_REJECTED. The bearer token wins when both are sent.",
         },
+        scimToken: { type: 'http', scheme: 'bearer', description: 'A SCIM token of the org (POST /orgs/{orgId}/scim/tokens); session tokens are refused here, and SCIM tokens on every other route.' },
       },
-      schemas: { Error: jsonSchema(errorSchema) },
+      schemas: { Error: jsonSchema(errorSchema), ScimError: jsonSchema(scimErrorSchema) },
     },
     paths,
   };

@@ -102,6 +102,14 @@ export const FUNCTIONS = {
     schedule: 'rate(1 day)',
     timeoutSeconds: 900,
   },
+  scim: {
+    id: 'Scim',
+    entry: 'functions/scim.ts',
+    // SCIM writes users, their SCIM groups (users table) and audit events; it reads the
+    // org's settings and its token, and stamps the token's lastUsedAt (mappings).
+    tables: { users: 'write', mappings: 'write', audit: 'write' },
+    sessionKeys: 'none',
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 const admin = (method: RouteDefinition['method'], path: string, ...permissions: Permission[]): RouteDefinition => ({
@@ -147,7 +155,21 @@ export const ADMIN_ROUTES: readonly RouteDefinition[] = [
   admin('DELETE', '/users/{userId}', 'users:edit'),
   admin('POST', '/users/{userId}/sessions/revoke', 'users:edit'),
   admin('GET', '/audit-events', 'audit:view'),
+  // SCIM tokens (issue 14)
+  admin('POST', '/scim/tokens', 'security:edit', 'users:edit'),
+  admin('GET', '/scim/tokens', 'security:view'),
+  admin('DELETE', '/scim/tokens/{tokenId}', 'security:edit'),
 ];
+
+/**
+ * SCIM 2.0 (API.md "SCIM 2.0 provisioning routes"): every method on every path under
+ * `/scim/v2/{orgId}` goes to the Scim function, which routes inside (so an unknown path
+ * or a write to a discovery endpoint gets its SCIM-shaped 404 or 405).
+ */
+export const SCIM_ROUTES: readonly RouteDefinition[] = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).flatMap((method) => [
+  { method, path: '/scim/v2/{orgId}', functionId: FUNCTIONS.scim.id },
+  { method, path: '/scim/v2/{orgId}/{proxy+}', functionId: FUNCTIONS.scim.id },
+]);
 
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/health', functionId: FUNCTIONS.session.id },
@@ -169,6 +191,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/console/login', functionId: FUNCTIONS.console.id },
   { method: 'GET', path: '/console/setup', functionId: FUNCTIONS.console.id },
   ...ADMIN_ROUTES,
+  ...SCIM_ROUTES,
 ];
 
 /** `METHOD /path`, as API Gateway's `routeKey`. */

@@ -43,6 +43,9 @@ import type { LoginLinkStore, SessionRevocations } from '../shared/sessions/port
 import type { SettingsRepository } from '../shared/settings/ports.js';
 import type { UserRepository } from '../shared/users/ports.js';
 import { answerFaultsAsUnavailable } from '../shared/storage/faults.js';
+import type { ScimDirectory, ScimTokenRepository } from '../shared/scim/ports.js';
+import { ScimAuthenticator } from '../shared/scim/tokens.js';
+import { DynamoScimDirectory, DynamoScimTokenRepository } from '../shared/storage/scim-dynamo.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './observability.js';
 import type { FunctionDefinition } from './routes.js';
 
@@ -71,6 +74,10 @@ export interface Runtime {
   fetchIdpMetadata: IdpMetadataFetcher;
   /** TXT lookups of domain verification (`DNS_RESOLVER`, else the system's DNS). */
   resolveTxt: TxtResolver;
+  /** SCIM (issue 14): users and groups as SCIM writes them, its tokens, and who presents one. */
+  scim: ScimDirectory;
+  scimTokens: ScimTokenRepository;
+  scimAuth: ScimAuthenticator;
 }
 
 export interface RuntimeOverrides {
@@ -94,6 +101,8 @@ export interface RuntimeOverrides {
     loginLinks: LoginLinkStore;
     ssoTests?: SsoTestRepository;
     setupLinks?: SetupLinkRepository;
+    scim?: ScimDirectory;
+    scimTokens?: ScimTokenRepository;
   };
   /** How `saml.idpMetadataUrl` is resolved and fetched, and how long it may take (tests). */
   metadataFetch?: Omit<MetadataFetchOptions, 'allowLoopback'>;
@@ -172,6 +181,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const sessionKeys = overrides.sessionKeys ?? keySource(config.sessionKeys);
   const fetch = overrides.fetch ?? globalThis.fetch;
   const oidcDiscovery = new OidcDiscoveryCache({ fetch, clock });
+  const scimTokens = overrides.repositories?.scimTokens ?? new DynamoScimTokenRepository(store);
   return {
     config,
     clock,
@@ -195,6 +205,9 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     setupLinks: overrides.repositories?.setupLinks ?? new DynamoSetupLinkRepository(store),
     fetchIdpMetadata: createMetadataFetcher({ allowLoopback: config.allowLoopbackMetadata ?? false, ...overrides.metadataFetch }),
     resolveTxt: overrides.resolveTxt ?? createTxtResolver({ server: config.dnsResolver }),
+    scim: overrides.repositories?.scim ?? new DynamoScimDirectory(store),
+    scimTokens,
+    scimAuth: new ScimAuthenticator({ scimTokens, clock }),
   };
 }
 

@@ -30,6 +30,7 @@ import { bodyLimit, errorResponder } from './http/middleware.js';
 import { bodyText, cookie, json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
 import { openApiDocument } from './openapi.js';
 import { ADMIN_ROUTES, FUNCTIONS, routeKey } from './routes.js';
+import { createScimToken, listScimTokens, revokeScimToken } from '../shared/scim/tokens.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
 /** Who calls an admin route: a user, or a setup session (acting with its link maker's permissions). */
@@ -129,6 +130,13 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   'GET /orgs/{orgId}/setup-links': async ({ rt, context }) => json(200, await listSetupLinks(rt, context.orgId)),
   'DELETE /orgs/{orgId}/setup-links/{linkId}': async ({ rt, context, param }) => {
     await revokeSetupLink(rt, context, param('linkId'));
+    return noContent();
+  },
+  // SCIM tokens (issue 14): the secret is in the creation's answer only.
+  'POST /orgs/{orgId}/scim/tokens': async ({ rt, context }) => json(201, await createScimToken(rt, context)),
+  'GET /orgs/{orgId}/scim/tokens': async ({ rt, context }) => json(200, await listScimTokens(rt, context.orgId)),
+  'DELETE /orgs/{orgId}/scim/tokens/{tokenId}': async ({ rt, context, param }) => {
+    await revokeScimToken(rt, context, param('tokenId'));
     return noContent();
   },
 };

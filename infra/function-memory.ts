@@ -28,4 +28,7 @@ export const FUNCTION_MEMORY_MB: Readonly<Record<FunctionId, number>> = {
   Session: 256,
   Console: 256,
   DailyCheck: 256,
+  // SCIM: JSON in and out, filters and PATCH evaluated in memory over a page of users;
+  // an initial sync pushes thousands of creates, so the CPU of 512 MB.
+  Scim: 512,
 };

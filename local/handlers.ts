@@ -11,6 +11,7 @@ import type { Runtime } from '../functions/runtime.js';
 import { createSamlMetadataHandler } from '../functions/saml-metadata.js';
 import { createSessionHandler } from '../functions/session.js';
 import { createSettingsHandler } from '../functions/settings.js';
+import { createScimHandler } from '../functions/scim.js';
 import type { HttpLambdaHandler } from './http-server.js';
 
 export function createHandlers(rt: Runtime): Record<string, HttpLambdaHandler> {
@@ -22,5 +23,6 @@ export function createHandlers(rt: Runtime): Record<string, HttpLambdaHandler> {
     [FUNCTIONS.session.id]: createSessionHandler(rt),
     [FUNCTIONS.settings.id]: createSettingsHandler(rt),
     [FUNCTIONS.console.id]: createConsoleHandler(rt),
+    [FUNCTIONS.scim.id]: createScimHandler(rt),
   };
 }

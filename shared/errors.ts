@@ -46,6 +46,8 @@ export const ERROR_STATUS = {
   SSO_REQUIRED_BY_JIT: 409,
   LAST_ADMIN_MAPPING: 409,
   CONFLICT: 409,
+  /** A method the path does not allow (a write to a SCIM discovery endpoint). */
+  METHOD_NOT_ALLOWED: 405,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   INTERNAL: 500,

@@ -33,19 +33,28 @@ export type AuditEventType =
   | 'login.tested'
   | 'setup_link.created'
   | 'setup_link.revoked'
-  | 'setup_link.used';
+  | 'setup_link.used'
+  // SCIM (shared/scim/): writes by a SCIM client, and its tokens.
+  | 'user.scim_created'
+  | 'user.scim_updated'
+  | 'user.scim_deleted'
+  | 'scim_group.created'
+  | 'scim_group.updated'
+  | 'scim_group.deleted'
+  | 'scim_token.created'
+  | 'scim_token.revoked';
 
 /**
  * Who acted: an IdP (logins), a user, the CLI, a setup session (`id`: the setup link's
  * id), or the service's own scheduled checks (`system`, `id`: which one).
  */
 export interface AuditActor {
-  type: 'idp' | 'user' | 'cli' | 'setup_link' | 'system';
+  type: 'idp' | 'user' | 'cli' | 'setup_link' | 'system' | 'scim';
   id: string;
 }
 
 export interface AuditTarget {
-  type: 'user' | 'settings' | 'role-mapping' | 'role' | 'group' | 'org' | 'setup-link' | 'sso-test';
+  type: 'user' | 'settings' | 'role-mapping' | 'role' | 'group' | 'org' | 'setup-link' | 'sso-test' | 'scim-group' | 'scim-token';
   id: string;
 }
 

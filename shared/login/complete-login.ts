@@ -7,7 +7,7 @@
 import type { AuditEvent } from '../audit/model.js';
 import type { Clock, IdGenerator } from '../clock.js';
 import { AppError, LoginError } from '../errors.js';
-import { extractEmail, extractRoleValues } from '../provisioning/attributes.js';
+import { extractEmail, extractRoleValues, scimUserNameOf } from '../provisioning/attributes.js';
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import { planLogin } from '../provisioning/plan-login.js';
 import type { PendingLoginRef } from './ports.js';
@@ -47,9 +47,24 @@ export interface CompleteLoginOptions {
   alongside?: Promise<unknown>;
 }
 
+/**
+ * The key the user is read by: the email, or, with `method: "scim"` and no email
+ * asserted, the name a SCIM user without an email address signs in by (its userName).
+ * @throws LoginError `EMAIL_MISSING`, `EMAIL_NOT_VERIFIED`
+ */
+function loginKey(settings: OrgSettings, identity: AssertedIdentity): string {
+  try {
+    return extractEmail(identity, settings.provisioning.jit);
+  } catch (error) {
+    const userName = settings.provisioning.method === 'scim' && error instanceof LoginError && error.code === 'EMAIL_MISSING' ? scimUserNameOf(identity) : undefined;
+    if (userName === undefined) throw error;
+    return userName;
+  }
+}
+
 export async function completeLogin(deps: LoginDeps, settings: OrgSettings, identity: AssertedIdentity, options: CompleteLoginOptions = {}): Promise<LoginResult> {
   const { replay, consume } = options;
-  const email = extractEmail(identity, settings.provisioning.jit);
+  const email = loginKey(settings, identity);
   for (let attempt = 0; ; attempt += 1) {
     const [existing] = await Promise.all([deps.users.findByEmail(settings.org.id, email), attempt === 0 ? options.alongside : undefined]);
     const plan = planLogin({ settings, identity, email, existing, now: deps.clock.now(), ids: deps.ids, replay });

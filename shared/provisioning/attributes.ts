@@ -57,6 +57,17 @@ export function extractEmail(identity: AssertedIdentity, jit: JitSettings): stri
   );
 }
 
+/**
+ * The name a SCIM user without an email address signs in by (API.md: their `userName`,
+ * compared case-insensitively): the SAML NameID, or the OIDC `email` claim when it is one
+ * string that is not an email address. It is that user's storage key (lowercased).
+ */
+export function scimUserNameOf(identity: AssertedIdentity): string | undefined {
+  const values = identity.protocol === 'oidc' ? identity.attributes.get('email') : [identity.subject];
+  const value = values?.length === 1 ? values[0]!.trim() : undefined;
+  return value ? value.toLowerCase() : undefined;
+}
+
 /** OIDC: the `email` claim, one string, unless `email_verified` says it is not verified. */
 function oidcEmail(identity: AssertedIdentity): string {
   if (identity.attributes.get('email_verified')?.[0] === 'false') {

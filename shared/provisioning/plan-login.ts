@@ -11,7 +11,7 @@ import type { LoginCommit, ReplayMarker } from '../users/ports.js';
 import type { Assignment, User } from '../users/model.js';
 import { extractNames, extractRoleValues } from './attributes.js';
 import { recordableSubject, type AssertedIdentity } from './identity.js';
-import { resolveAssignments } from './role-mapping.js';
+import { matchKey, resolveAssignments } from './role-mapping.js';
 
 export interface LoginPlanInput {
   settings: OrgSettings;
@@ -106,6 +106,13 @@ export function planLogin(input: LoginPlanInput): LoginPlan {
   const loginEvent = (user: User, created: boolean) =>
     event('login.succeeded', user, { protocol: identity.protocol, subject: identity.subject, email, created, attributeNames: recordedAttributeNames(identity) });
 
+  if (provisioning.method === 'scim' && existing && jit.roleSource === 'idp' && existing.assignments.length === 0) {
+    // SCIM owns the roles: none of the user's SCIM groups matched a mapping ("deny").
+    const groups = existing.scim?.groups?.map((group) => group.display) ?? [];
+    throw new LoginError('ROLE_NOT_MAPPED', 'None of your groups is mapped to a role here. Group names must match the role mappings exactly; ask your administrator.', {
+      details: { expected: settings.roleMappings.map((mapping) => matchKey(mapping, settings.roles)).filter((key) => key !== undefined), received: groups, userId: existing.id },
+    });
+  }
   if (!jitOn && existing) {
     // Provisioned elsewhere (manual or SCIM): the IdP only authenticates.
     const user: User = { ...existing, lastLoginAt: at, updatedAt: at, idpSubject };

@@ -41,9 +41,9 @@ import type { SetupLink, SetupLinkRepository } from '../setup/ports.js';
 import type { LoginLink, LoginLinkStore, SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
-import { MAPPINGS_BY_IDP_INDEX, tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
+import { MAPPINGS_BY_IDP_INDEX, scimKey, tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+export type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 const SK = { org: 'ORG', sso: 'SSO', provisioning: 'PROVISIONING', role: 'ROLE#', group: 'GROUP#', mapping: 'MAPPING#', domain: 'DOMAIN' };
 
@@ -68,7 +68,7 @@ function decodeCursor(cursor: string | undefined, orgPk: string): Record<string,
   }
 }
 
-function auditItem(event: AuditEvent): Record<string, unknown> {
+export function auditItem(event: AuditEvent): Record<string, unknown> {
   const expires = new Date(event.at).getTime() / 1000 + AUDIT_RETENTION_DAYS * 86_400;
   return { pk: tableKey.org(event.orgId), sk: `EVT#${event.at}#${event.id}`, ...event, [TTL_ATTRIBUTE]: Math.floor(expires) };
 }
@@ -88,12 +88,14 @@ function fromAuditItem(item: Record<string, unknown>): AuditEvent {
  */
 const FOLD = { count: 'foldCount', lastAt: 'foldLastAt', headSk: 'FOLD', first: 'firstEvent', windowEndsAt: 'windowEndsAt' } as const;
 
-function userItem(user: User): Record<string, unknown> {
-  return { pk: tableKey.org(user.orgId), sk: tableKey.userByEmail(user.email), ...user };
+export function userItem(user: User): Record<string, unknown> {
+  // `userNameKey`: SCIM finds users by userName (their email when SCIM never named them) in one Query.
+  const userNameKey = scimKey.userNameIndex(user.orgId, (user.scim?.userName ?? user.email).trim().toLowerCase());
+  return { pk: tableKey.org(user.orgId), sk: tableKey.userByEmail(user.email), ...user, userNameKey };
 }
 
-function fromUserItem(item: Record<string, unknown>): User {
-  const { pk: _pk, sk: _sk, ...user } = item;
+export function fromUserItem(item: Record<string, unknown>): User {
+  const { pk: _pk, sk: _sk, userNameKey: _userNameKey, ...user } = item;
   return user as unknown as User;
 }
 
@@ -103,9 +105,9 @@ function fromUserItem(item: Record<string, unknown>): User {
  * answer was lost after it landed (a timeout) is applied once: DynamoDB answers a repeat
  * within 10 minutes without writing again.
  */
-const requestToken = (): string => randomUUID();
+export const requestToken = (): string => randomUUID();
 
-function reasonCodes(error: unknown): (string | undefined)[] | undefined {
+export function reasonCodes(error: unknown): (string | undefined)[] | undefined {
   if (error instanceof TransactionCanceledException) {
     return (error.CancellationReasons ?? []).map((reason: CancellationReason) => reason.Code);
   }
@@ -305,9 +307,10 @@ export class DynamoUserRepository implements UserRepository {
     return updated;
   }
 
-  async remove(user: Pick<User, 'orgId' | 'email' | 'id'>, events: AuditEvent[]): Promise<void> {
+  async remove(user: Pick<User, 'orgId' | 'email' | 'id'> & Partial<Pick<User, 'scim'>>, events: AuditEvent[]): Promise<void> {
     const { tables } = this.options;
     const pk = tableKey.org(user.orgId);
+    const scimUserName = user.scim?.userName.trim().toLowerCase();
     try {
       await this.options.client.send(
         new TransactWriteCommand({
@@ -323,6 +326,8 @@ export class DynamoUserRepository implements UserRepository {
               },
             },
             { Delete: { TableName: tables.users, Key: { pk, sk: tableKey.userById(user.id) } } },
+            // A SCIM user's userName claim goes with them (issue 14), so the name can be pushed again.
+            ...(scimUserName ? [{ Delete: { TableName: tables.users, Key: { pk, sk: scimKey.userName(scimUserName) } } } satisfies TransactItem] : []),
             ...events.map((event): TransactItem => ({ Put: { TableName: tables.audit, Item: auditItem(event) } })),
           ],
         }),

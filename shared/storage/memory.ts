@@ -15,6 +15,7 @@ import type { SetupLink, SetupLinkRepository } from '../setup/ports.js';
 import type { LoginLink, LoginLinkStore, SessionRevocations } from '../sessions/ports.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
+import { MemoryScimDirectory, MemoryScimTokenRepository } from './scim-memory.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -373,5 +374,8 @@ export function createMemoryRepositories(clock: Clock) {
     loginLinks: new MemoryLoginLinks(store),
     ssoTests: new MemorySsoTestRepository(store),
     setupLinks: new MemorySetupLinkRepository(store),
+    // SCIM (issue 14)
+    scim: new MemoryScimDirectory(store),
+    scimTokens: new MemoryScimTokenRepository(store),
   };
 }

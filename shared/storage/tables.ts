@@ -39,6 +39,8 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 
 export const USERS_BY_EMAIL_INDEX = 'byEmail';
 export const MAPPINGS_BY_IDP_INDEX = 'byIdp';
+/** users: SCIM's `userName eq` in one Query (partition `userNameKey` = `{orgId}#{lowercased userName, else email}`). */
+export const USERS_BY_USER_NAME_INDEX = 'byUserName';
 
 /**
  * users: `pk = ORG#{orgId}`. The user record lives at `sk = USER#{email}` so a login
@@ -51,7 +53,11 @@ export const usersTable: TableDefinition = {
   envVar: 'USERS_TABLE',
   partitionKey: pk,
   sortKey: sk,
-  globalIndexes: [{ indexName: USERS_BY_EMAIL_INDEX, partitionKey: { name: 'email', type: 'S' } }],
+  globalIndexes: [
+    { indexName: USERS_BY_EMAIL_INDEX, partitionKey: { name: 'email', type: 'S' } },
+    // SCIM (issue 14): see `scimKey` below for the items SCIM adds to the org partition.
+    { indexName: USERS_BY_USER_NAME_INDEX, partitionKey: { name: 'userNameKey', type: 'S' } },
+  ],
 };
 
 /**
@@ -141,4 +147,22 @@ export const tableKey = {
   setupLink: (linkId: string) => `LINK#${linkId}`,
   /** mappings: from a setup token's SHA-256 to its link. */
   setupToken: (tokenHash: string) => `SETUPTOKEN#${tokenHash}`,
+} as const;
+
+/**
+ * SCIM's items (issue 14). users, in the org partition `ORG#{orgId}`: `UNAME#{lowercased
+ * userName}` claims a userName for one user; `SCIMGROUP#{id}` is a SCIM group and
+ * `SCIMGNAME#{displayName}` claims its name. mappings: `SCIMTOKEN#{sha256}` (sk `TOKEN`)
+ * is a SCIM token found by its hash, `SCIMTOKENS#{orgId}` (sk `TOKEN#{id}`) lists an org's.
+ */
+export const scimKey = {
+  userName: (userNameKey: string) => `UNAME#${userNameKey}`,
+  groupPrefix: 'SCIMGROUP#',
+  group: (groupId: string) => `SCIMGROUP#${groupId}`,
+  groupName: (displayName: string) => `SCIMGNAME#${displayName}`,
+  token: (tokenHash: string) => `SCIMTOKEN#${tokenHash}`,
+  orgTokens: (orgId: string) => `SCIMTOKENS#${orgId}`,
+  orgToken: (tokenId: string) => `TOKEN#${tokenId}`,
+  /** The `userNameKey` attribute of a user item: what `USERS_BY_USER_NAME_INDEX` finds it by. */
+  userNameIndex: (orgId: string, userNameKey: string) => `${orgId}#${userNameKey}`,
 } as const;

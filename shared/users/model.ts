@@ -35,6 +35,26 @@ export interface User {
    * (ISO-8601) is refused. Absent until someone signs the user out everywhere.
    */
   sessionsValidAfter?: string;
+  /** What a SCIM client wrote about the user (shared/scim/): absent for users SCIM never touched. */
+  scim?: ScimUserProfile;
+}
+
+/**
+ * The SCIM attributes kept as written (API.md "SCIM 2.0 provisioning routes"): the derived
+ * `email`, `firstName`, `lastName` and `status` live on the user itself.
+ */
+export interface ScimUserProfile {
+  userName: string;
+  externalId?: string;
+  displayName?: string;
+  emails?: { value: string; type?: string; primary?: boolean }[];
+  /** The SCIM groups the user belongs to (read-only on the User resource), with their displayNames. */
+  groups?: { value: string; display: string }[];
+  /**
+   * The user has no email address (`userName` is not one, and no `emails`): `email` then
+   * holds the lowercased `userName` as the storage key and is shown as `null`.
+   */
+  emailless?: boolean;
 }
 
 /**
@@ -53,7 +73,7 @@ export const isEmailAddress = (value: string): boolean => value.length <= 320 &&
 export function toUserView(user: User): Record<string, unknown> {
   return {
     id: user.id,
-    email: user.email,
+    email: user.scim?.emailless ? null : user.email,
     firstName: user.firstName,
     lastName: user.lastName,
     status: user.status,

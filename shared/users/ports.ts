@@ -63,8 +63,8 @@ export interface UserRepository {
    * @throws AppError `NOT_FOUND` when the user no longer exists
    */
   update(user: Pick<User, 'orgId' | 'email' | 'id'>, change: UserChange, events: AuditEvent[]): Promise<User>;
-  /** Removes the user (manual removal) with its audit event. @throws AppError `NOT_FOUND` */
-  remove(user: Pick<User, 'orgId' | 'email' | 'id'>, events: AuditEvent[]): Promise<void>;
+  /** Removes the user (manual removal) with its audit event (and a SCIM user's userName claim). @throws AppError `NOT_FOUND` */
+  remove(user: Pick<User, 'orgId' | 'email' | 'id'> & Partial<Pick<User, 'scim'>>, events: AuditEvent[]): Promise<void>;
   list(orgId: string, options: { email?: string; jit?: boolean; limit: number; cursor?: string }): Promise<Page<User>>;
   /** Orgs in which a user with this email exists (discovery). */
   orgsForEmail(email: string): Promise<string[]>;

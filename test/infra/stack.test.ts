@@ -200,8 +200,8 @@ describe('api stack', () => {
     },
   );
 
-  it('sizes the login callbacks at 1024 MB, settings at 512 MB and the rest (the console too) at 256 MB', () => {
-    expect(FUNCTION_MEMORY_MB).toEqual({ Acs: 1024, OidcCallback: 1024, Settings: 512, Login: 256, SamlMetadata: 256, Session: 256, Console: 256, DailyCheck: 256 });
+  it('sizes the login callbacks at 1024 MB, settings and SCIM at 512 MB and the rest (the console too) at 256 MB', () => {
+    expect(FUNCTION_MEMORY_MB).toEqual({ Acs: 1024, OidcCallback: 1024, Settings: 512, Scim: 512, Login: 256, SamlMetadata: 256, Session: 256, Console: 256, DailyCheck: 256 });
   });
 
   it('invokes DailyCheck once a day from an EventBridge rule, retried twice, and nothing else on a schedule', () => {
@@ -358,6 +358,40 @@ describe('api stack', () => {
     api.hasOutput('AcsUrlPattern', { Value: { 'Fn::Join': ['', [endpoint, '/sso/{orgId}/saml/acs']] } });
     api.hasOutput('MetadataUrlPattern', { Value: { 'Fn::Join': ['', [endpoint, '/sso/{orgId}/saml/metadata']] } });
     api.hasOutput('OidcCallbackUrlPattern', { Value: { 'Fn::Join': ['', [endpoint, '/sso/{orgId}/oidc/callback']] } });
+  });
+});
+
+describe('SCIM (issue 14)', () => {
+  const integrationOf = (routeKey: string) => {
+    const route = Object.values(api.findResources('AWS::ApiGatewayV2::Route')).find((resource) => resource.Properties.RouteKey === routeKey);
+    return JSON.stringify(route?.Properties.Target);
+  };
+
+  it.each(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])('routes %s on /scim/v2/{orgId} and everything under it to the Scim function', (method) => {
+    const scim = integrationOf(`${method} /scim/v2/{orgId}/{proxy+}`);
+    expect(scim).toMatch(/ScimIntegration/);
+    expect(integrationOf(`${method} /scim/v2/{orgId}`)).toBe(scim);
+  });
+
+  it('serves the SCIM token admin routes from the Settings function', () => {
+    for (const key of ['POST /orgs/{orgId}/scim/tokens', 'GET /orgs/{orgId}/scim/tokens', 'DELETE /orgs/{orgId}/scim/tokens/{tokenId}']) {
+      expect(integrationOf(key)).toMatch(/SettingsIntegration/);
+    }
+  });
+
+  it('grants the Scim function the users, mappings and audit tables only, and no secret or key', () => {
+    const statements = statementsOfRole(roleLogicalId('Scim'));
+    const loginState = tableLogicalId(TABLES.find((table) => table.id === 'LoginState')!);
+    expect(JSON.stringify(statements)).not.toContain(loginState);
+    expect(statements.filter((s) => asArray(s.Action).some((a: string) => a.startsWith('secretsmanager:') || a.startsWith('kms:')))).toEqual([]);
+    const environment = api.findResources('AWS::Lambda::Function')[functionLogicalId('Scim')]!.Properties.Environment.Variables as Json;
+    expect(Object.keys(environment).filter((name) => name.endsWith('_TABLE')).sort()).toEqual(['AUDIT_TABLE', 'MAPPINGS_TABLE', 'USERS_TABLE']);
+  });
+
+  it('indexes users by userName for SCIM filters', () => {
+    data.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: 'byUserName', KeySchema: [{ AttributeName: 'userNameKey', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } })]),
+    });
   });
 });
 

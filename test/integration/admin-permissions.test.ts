@@ -132,6 +132,12 @@ async function publishedDomain(): Promise<string> {
   return domain;
 }
 
+async function createScimToken(): Promise<string> {
+  const response = await admin('POST', `/orgs/${org.orgId}/scim/tokens`);
+  expectStatus(response, 201);
+  return response.body.id as string;
+}
+
 async function createSetupLink(): Promise<string> {
   const response = await admin('POST', `/orgs/${org.orgId}/setup-links`, { note: unique('link') });
   expectStatus(response, 201);
@@ -158,6 +164,9 @@ const CALLS: Record<string, (token: string | undefined) => Promise<Call>> = {
   'POST /orgs/{orgId}/setup-links': async () => ({ params: {}, body: { note: unique('link') }, success: 201 }),
   'GET /orgs/{orgId}/setup-links': async () => ({ params: {}, success: 200 }),
   'DELETE /orgs/{orgId}/setup-links/{linkId}': async () => ({ params: { linkId: await createSetupLink() }, success: 204 }),
+  'POST /orgs/{orgId}/scim/tokens': async () => ({ params: {}, success: 201 }),
+  'GET /orgs/{orgId}/scim/tokens': async () => ({ params: {}, success: 200 }),
+  'DELETE /orgs/{orgId}/scim/tokens/{tokenId}': async () => ({ params: { tokenId: await createScimToken() }, success: 204 }),
   'GET /orgs/{orgId}/settings/provisioning': async () => ({ params: {}, success: 200 }),
   'PUT /orgs/{orgId}/settings/provisioning': async () => ({
     params: {},
@@ -271,6 +280,10 @@ const API_PERMISSIONS: Record<string, Permission[]> = {
   'DELETE /orgs/{orgId}/setup-links/{linkId}': ['security:edit'],
   // API.md "SAML as enterprises run it"
   'POST /orgs/{orgId}/settings/sso/domains/{domain}/verify': ['security:edit'],
+  // SCIM tokens (issue 14)
+  'POST /orgs/{orgId}/scim/tokens': ['security:edit', 'users:edit'],
+  'GET /orgs/{orgId}/scim/tokens': ['security:view'],
+  'DELETE /orgs/{orgId}/scim/tokens/{tokenId}': ['security:edit'],
 };
 
 describe('the permission matrix of the admin routes', () => {
@@ -554,7 +567,7 @@ describe('permissions read on every call', () => {
 describe("another org's admin routes", () => {
   /** Ids the caller cannot know in another org; the body is never read, since the call is refused first. */
   const FOREIGN_CALL: Call = {
-    params: { mappingId: 'any-mapping', roleId: 'any-role', groupId: 'any-group', userId: 'any-user', testId: 'any-test', linkId: 'any-link', domain: 'any.example.com' },
+    params: { mappingId: 'any-mapping', roleId: 'any-role', groupId: 'any-group', userId: 'any-user', testId: 'any-test', linkId: 'any-link', domain: 'any.example.com', tokenId: 'any-token' },
     body: {},
     success: 403,
   };

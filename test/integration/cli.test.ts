@@ -154,3 +154,24 @@ describe('sso-jit sp-key rotate', () => {
     expect(new X509Certificate(pair!.certificatePem).checkPrivateKey(createPrivateKey(pair!.privateKeyPem))).toBe(true);
   });
 });
+
+describe('sso-jit scim-token (issue 14)', () => {
+  it('makes a SCIM token the SCIM routes accept, lists it without its secret, and revokes it', async () => {
+    await main(['org', 'create', '--org', 'scim-cli', '--name', 'Scim', '--admin-email', 'root@scim-cli.test'], env);
+    const made = JSON.parse(await main(['scim-token', 'create', '--org', 'scim-cli'], env)) as { id: string; token: string; createdAt: string };
+    expect(made.token).toMatch(/^scim_/);
+    const rt = server();
+    expect(await rt.scimAuth.authenticate('scim-cli', made.token)).toMatchObject({ id: made.id, orgId: 'scim-cli' });
+
+    const listed = await main(['scim-token', 'list', '--org', 'scim-cli'], env);
+    expect(JSON.parse(listed).items.map((item: { id: string }) => item.id)).toEqual([made.id]);
+    expect(listed).not.toContain(made.token);
+
+    await main(['scim-token', 'revoke', '--org', 'scim-cli', '--id', made.id], env);
+    await expect(rt.scimAuth.authenticate('scim-cli', made.token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('refuses an unknown org before writing anything', async () => {
+    await expect(main(['scim-token', 'create', '--org', 'no-such-org'], env)).rejects.toMatchObject({ code: 'ORG_NOT_FOUND' });
+  });
+});

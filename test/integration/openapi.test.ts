@@ -190,6 +190,7 @@ describe('DynamoDB faults in the document', () => {
   it('documents a 503 with a Retry-After header and the error body on every route that reads or writes DynamoDB', () => {
     const undocumented = ROUTES.map(routeKey)
       .filter((key) => !WITHOUT_STORAGE.includes(key))
+      .filter((key) => !key.includes(' /scim/v2/'))
       .filter((key) => {
         const [method, path] = key.split(' ') as [string, string];
         const unavailable = operationOf(method, path).responses['503'];
@@ -275,6 +276,35 @@ describe('the console routes in the document', () => {
     expect(Object.keys(responses).sort()).toEqual(['302', '503', 'default']);
     expect(Object.keys(responses.default?.content ?? {}).sort()).toEqual(['application/json', 'text/html']);
     expect(parameters?.map((parameter) => parameter.name)).toEqual(['token']);
+  });
+});
+
+describe('the SCIM routes in the document (issue 14)', () => {
+  const SCIM_KEYS = ROUTES.map(routeKey).filter((key) => key.includes(' /scim/v2/'));
+
+  it('documents every method on /scim/v2/{orgId} and below it', () => {
+    expect(SCIM_KEYS.sort()).toEqual(
+      ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].flatMap((method) => [`${method} /scim/v2/{orgId}`, `${method} /scim/v2/{orgId}/{proxy+}`]).sort(),
+    );
+  });
+
+  it('secures them with the SCIM token scheme only, and answers application/scim+json with the SCIM error body, 503 included', () => {
+    expect(document.components.securitySchemes.scimToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const key of SCIM_KEYS) {
+      const [method, path] = key.split(' ') as [string, string];
+      const operation = operationOf(method, path);
+      expect(operation.security, key).toEqual([{ scimToken: [] }]);
+      expect(operation.responses.default?.content?.['application/scim+json']?.schema, key).toEqual({ $ref: '#/components/schemas/ScimError' });
+      expect(operation.responses['503']?.headers?.['Retry-After']?.schema.type, key).toBe('integer');
+    }
+    expect(document.components.schemas.ScimError.required).toEqual(expect.arrayContaining(['schemas', 'status', 'detail']));
+  });
+
+  it('documents the SCIM token admin routes with their permissions', () => {
+    expect(operationOf('POST', '/orgs/{orgId}/scim/tokens')['x-permissions']).toEqual(['security:edit', 'users:edit']);
+    expect(operationOf('GET', '/orgs/{orgId}/scim/tokens')['x-permissions']).toEqual(['security:view']);
+    expect(operationOf('DELETE', '/orgs/{orgId}/scim/tokens/{tokenId}')['x-permissions']).toEqual(['security:edit']);
+    expect(Object.keys(operationOf('POST', '/orgs/{orgId}/scim/tokens').responses).sort()).toEqual(['201', '503', 'default']);
   });
 });
 

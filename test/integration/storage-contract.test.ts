@@ -25,6 +25,8 @@ import type { NewOrg, SettingsRepository } from '../../shared/settings/ports.js'
 import { CommitConflict, type UserRepository } from '../../shared/users/ports.js';
 import type { User } from '../../shared/users/model.js';
 import { useTestTables } from '../support/dynamodb.js';
+import { ScimConflict, type ScimDirectory, type ScimGroup, type ScimToken, type ScimTokenRepository } from '../../shared/scim/ports.js';
+import { DynamoScimDirectory, DynamoScimTokenRepository } from '../../shared/storage/scim-dynamo.js';
 
 interface Repositories {
   settings: SettingsRepository;
@@ -34,6 +36,8 @@ interface Repositories {
   loginState: LoginStateRepository;
   ssoTests: SsoTestRepository;
   setupLinks: SetupLinkRepository;
+  scim: ScimDirectory;
+  scimTokens: ScimTokenRepository;
 }
 
 const clock = fixedClock('2026-01-01T00:00:00Z');
@@ -85,6 +89,8 @@ const adapters: [string, () => Promise<Repositories>][] = [
         loginState: new DynamoLoginStateRepository(options),
         ssoTests: new DynamoSsoTestRepository(options),
         setupLinks: new DynamoSetupLinkRepository(options),
+        scim: new DynamoScimDirectory(options),
+        scimTokens: new DynamoScimTokenRepository(options),
       };
     },
   ],
@@ -600,6 +606,109 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
 
     it('refuses to revoke an unknown link with NOT_FOUND', async () => {
       await expect(repos.setupLinks.revoke(orgId, 'no-such-link', clock.now().toISOString(), [])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+  });
+
+  describe('SCIM (issue 14)', () => {
+    const scimUser = (userName: string, email: string, extra: Partial<User> = {}) =>
+      user(orgId, email, { provisionedBy: 'scim', jitProvisioned: false, assignments: [], scim: { userName }, ...extra });
+    const group = (displayName: string, members: string[] = []): ScimGroup => ({
+      id: id('group'),
+      orgId,
+      displayName,
+      members,
+      createdAt: clock.now().toISOString(),
+      updatedAt: clock.now().toISOString(),
+    });
+    const versionOf = async () => (await repos.settings.load(orgId))!.version;
+
+    beforeEach(async () => {
+      await repos.settings.createOrg(newOrg(orgId), []);
+    });
+
+    it('creates a user with its events, finds it by userName case-insensitively and by id', async () => {
+      const made = scimUser('Kate.Bush', 'kate@acme.test');
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putUser', after: made }], events: [event(orgId, 'user.scim_created')], settingsVersion: await versionOf() });
+
+      expect(await repos.scim.findUsersByUserName(orgId, 'KATE.bush')).toEqual([made]);
+      expect(await repos.scim.findUsersByUserName(orgId, `admin@${orgId}.test`)).toHaveLength(1);
+      expect(await repos.scim.findUsersByUserName(id('org'), 'kate.bush')).toEqual([]);
+      expect(await repos.users.findById(orgId, made.id)).toEqual(made);
+      expect((await repos.scim.allUsers(orgId)).map((u) => u.email).sort()).toEqual([`admin@${orgId}.test`, 'kate@acme.test']);
+      expect((await repos.audit.list(orgId, { limit: 10 })).items.map((e) => e.type)).toEqual(['user.scim_created']);
+    });
+
+    it('refuses a second user with the same userName (another email) or the same email', async () => {
+      const version = await versionOf();
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putUser', after: scimUser('same', 'one@acme.test') }], events: [], settingsVersion: version });
+
+      await expect(repos.scim.commit({ orgId, changes: [{ kind: 'putUser', after: scimUser('SAME', 'two@acme.test') }], events: [event(orgId, 'user.scim_created')], settingsVersion: version })).rejects.toMatchObject({
+        reason: 'user-name-taken',
+      });
+      await expect(repos.scim.commit({ orgId, changes: [{ kind: 'putUser', after: scimUser('other', 'one@acme.test') }], events: [], settingsVersion: version })).rejects.toBeInstanceOf(ScimConflict);
+      expect((await repos.audit.list(orgId, { limit: 10 })).items).toEqual([]);
+    });
+
+    it('moves a user to a new email and userName, freeing the old ones', async () => {
+      const version = await versionOf();
+      const before = scimUser('old', 'old@acme.test');
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putUser', after: before }], events: [], settingsVersion: version });
+      const after = { ...before, email: 'new@acme.test', scim: { userName: 'new' }, updatedAt: '2026-01-01T00:00:01.000Z' };
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putUser', before, after }], events: [], settingsVersion: version });
+
+      expect(await repos.users.findById(orgId, before.id)).toEqual(after);
+      expect(await repos.users.findByEmail(orgId, 'old@acme.test')).toBeUndefined();
+      expect(await repos.scim.findUsersByUserName(orgId, 'old')).toEqual([]);
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putUser', after: scimUser('old', 'old@acme.test') }], events: [], settingsVersion: version });
+    });
+
+    it('refuses a write from a stale read, and one decided on replaced settings', async () => {
+      const version = await versionOf();
+      const before = scimUser('stale', 'stale@acme.test');
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putUser', after: before }], events: [], settingsVersion: version });
+      const first = { ...before, firstName: 'One', updatedAt: '2026-01-01T00:00:01.000Z' };
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putUser', before, after: first }], events: [], settingsVersion: version });
+
+      await expect(repos.scim.commit({ orgId, changes: [{ kind: 'putUser', before, after: { ...before, firstName: 'Two', updatedAt: '2026-01-01T00:00:02.000Z' } }], events: [], settingsVersion: version })).rejects.toMatchObject({ reason: 'stale' });
+      await expect(repos.scim.commit({ orgId, changes: [{ kind: 'deleteUser', before: first }], events: [], settingsVersion: 'not-the-version' })).rejects.toMatchObject({ reason: 'settings-changed' });
+      expect(await repos.users.findById(orgId, before.id)).toEqual(first);
+    });
+
+    it('writes a group with its members and their users at once, and deletes both', async () => {
+      const version = await versionOf();
+      const member = scimUser('member', 'member@acme.test');
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putUser', after: member }], events: [], settingsVersion: version });
+      const made = group('Admins', [member.id]);
+      const joined = { ...member, scim: { userName: 'member', groups: [{ value: made.id, display: 'Admins' }] }, assignments: [{ groupId: 'default', roleId: 'account-admin' }], updatedAt: '2026-01-01T00:00:01.000Z' };
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putGroup', after: made }, { kind: 'putUser', before: member, after: joined }], events: [event(orgId, 'scim_group.created')], settingsVersion: version });
+
+      expect(await repos.scim.getGroup(orgId, made.id)).toEqual(made);
+      expect(await repos.scim.allGroups(orgId)).toEqual([made]);
+      expect(await repos.users.findById(orgId, member.id)).toEqual(joined);
+      await expect(repos.scim.commit({ orgId, changes: [{ kind: 'putGroup', after: group('Admins') }], events: [], settingsVersion: version })).rejects.toMatchObject({ reason: 'group-name-taken' });
+
+      await repos.scim.commit({ orgId, changes: [{ kind: 'deleteGroup', before: made }, { kind: 'deleteUser', before: joined }], events: [], settingsVersion: version });
+      expect(await repos.scim.getGroup(orgId, made.id)).toBeUndefined();
+      expect(await repos.users.findById(orgId, member.id)).toBeUndefined();
+      await repos.scim.commit({ orgId, changes: [{ kind: 'putGroup', after: group('Admins') }], events: [], settingsVersion: version });
+    });
+
+    it('keeps SCIM tokens by hash, lists them per org, touches lastUsedAt cheaply and revokes them', async () => {
+      const token: ScimToken = { id: id('token'), orgId, tokenHash: 'a'.repeat(64), createdAt: clock.now().toISOString() };
+      await repos.scimTokens.create(token, [event(orgId, 'scim_token.created')]);
+
+      expect(await repos.scimTokens.findByHash(token.tokenHash)).toEqual(token);
+      expect(await repos.scimTokens.list(orgId)).toEqual([token]);
+      expect(await repos.scimTokens.list(id('org'))).toEqual([]);
+      await repos.scimTokens.touch(token, '2026-01-01T01:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      await repos.scimTokens.touch(token, '2026-01-01T01:10:00.000Z', '2026-01-01T00:10:00.000Z');
+      expect((await repos.scimTokens.findByHash(token.tokenHash))?.lastUsedAt).toBe('2026-01-01T01:00:00.000Z');
+      expect((await repos.scimTokens.list(orgId))[0]?.lastUsedAt).toBe('2026-01-01T01:00:00.000Z');
+
+      expect(await repos.scimTokens.revoke(orgId, token.id, [event(orgId, 'scim_token.revoked')])).toBe(true);
+      expect(await repos.scimTokens.revoke(orgId, token.id, [])).toBe(false);
+      expect(await repos.scimTokens.findByHash(token.tokenHash)).toBeUndefined();
+      expect(await repos.scimTokens.list(orgId)).toEqual([]);
     });
   });
 });
