@@ -86,11 +86,11 @@ export function elementPath(element: Element): string {
   return `/${names.join('/')}`;
 }
 
-/** The base64 body of a PEM certificate, without armour or whitespace, as samlify compares them. */
 /** Text or attribute value escaped for XML. */
 export const escapeXml = (value: string): string =>
   value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
+/** The base64 body of a PEM certificate, without armour or whitespace (as `<ds:X509Certificate>` carries it). */
 export const certificateBody = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
 
 /**
