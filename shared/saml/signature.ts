@@ -246,7 +246,8 @@ export function verifyEnvelopedSignature(signed: Element, signature: Element, id
     transforms.length !== 2 ||
     transforms.some((transform) => transform.namespaceURI !== NS.dsig || transform.localName !== 'Transform') ||
     attr(transforms[0]!, 'Algorithm') !== ENVELOPED_SIGNATURE ||
-    childElements(transforms[0]!).length !== 0 ||
+    // enveloped-signature has no parameters; xml-crypto's signer copies the c14n's InclusiveNamespaces here too.
+    childElements(transforms[0]!).some((child) => child.localName !== 'InclusiveNamespaces') ||
     attr(transforms[1]!, 'Algorithm') !== EXC_C14N
   ) {
     throw shape('the Reference must have exactly the enveloped-signature and exclusive c14n transforms, in that order');
