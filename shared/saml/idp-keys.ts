@@ -22,7 +22,7 @@ export interface TrustedKey {
 
 const MAX_CACHED_CERTIFICATES = 1_000;
 
-const bySettings = new WeakMap<readonly string[], readonly TrustedKey[]>();
+const bySettings = new WeakMap<readonly string[], { pems: readonly string[]; keys: readonly TrustedKey[] }>();
 const byPem = new Map<string, TrustedKey | null>();
 
 function parse(pem: string): TrustedKey | null {
@@ -51,8 +51,9 @@ function parse(pem: string): TrustedKey | null {
  */
 export function trustedKeys(certificates: readonly string[]): readonly TrustedKey[] {
   const known = bySettings.get(certificates);
-  if (known !== undefined) return known;
+  // The copy guards against an array edited in place: its keys are never those of other certificates.
+  if (known !== undefined && known.pems.length === certificates.length && known.pems.every((pem, i) => pem === certificates[i])) return known.keys;
   const keys = certificates.map(parse).filter((key): key is TrustedKey => key !== null);
-  bySettings.set(certificates, keys);
+  bySettings.set(certificates, { pems: [...certificates], keys });
   return keys;
 }
