@@ -113,8 +113,9 @@ export async function startLocalStack(nodeArgs: readonly string[] = []): Promise
       DYNAMODB_PORT: '0',
       BASE_URL: baseUrl,
       HOST: '127.0.0.1',
-      // A loaded 2-core machine can keep DynamoDB Local's JVM busy for seconds while it starts.
-      DYNAMODB_REQUEST_TIMEOUT_MS: process.env.DYNAMODB_REQUEST_TIMEOUT_MS ?? '30000',
+      // A loaded 2-core machine can keep DynamoDB Local's JVM busy for seconds while it starts
+      // (3 attempts of 2 s with backoff stay within the config's 10 s bound).
+      DYNAMODB_REQUEST_TIMEOUT_MS: process.env.DYNAMODB_REQUEST_TIMEOUT_MS ?? '2000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
