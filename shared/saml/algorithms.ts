@@ -14,7 +14,7 @@ export const ALLOWED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384',
   'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512',
-  // RSASSA-PSS with SHA-256: samlify registers it with xml-crypto.
+  // RSASSA-PSS with SHA-256 (RFC 6931); signature.ts verifies it with node:crypto.
   'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1',
 ]);
 

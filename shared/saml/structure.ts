@@ -5,12 +5,14 @@
  * several roots, several Responses or Assertions, duplicate IDs, misplaced Signatures,
  * encrypted assertions).
  *
- * samlify only ever sees a document this guard accepted. It is deliberately not an XSD
+ * The signature verifier (signature.ts) works on the very document this guard accepted,
+ * with the index of IDs built on the same walk. It is deliberately not an XSD
  * validation (node-xmllint is slow and leaks listeners): it checks exactly what the rest
  * of the validation relies on, in well under a millisecond.
  */
 import type { Document, Element } from '@xmldom/xmldom';
 import { LoginError, type ErrorDetails } from '../errors.js';
+import { ID_ATTRIBUTE_NAMES, type IdIndex } from './signature.js';
 import { NS, UnsafeXmlError, attr, childElements, descendantElements, elementPath, isElement, parseXmlSafely } from './xml.js';
 
 /** The largest decoded SAMLResponse accepted: 256 KiB, the API's body limit. */
@@ -25,7 +27,6 @@ const MAX_BASE64_CHARS = Math.ceil(MAX_SAML_RESPONSE_BYTES / 3) * 4;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const TIME_ATTRIBUTES = new Set(['IssueInstant', 'NotBefore', 'NotOnOrAfter', 'AuthnInstant', 'SessionNotOnOrAfter']);
-const ID_ATTRIBUTES = new Set(['ID', 'Id', 'id']);
 
 const FIX_AT_IDP = 'Ask your administrator to check the SAML configuration at the identity provider.';
 
@@ -100,12 +101,29 @@ function parseXml(xml: string): Document {
   }
 }
 
+/** A response as the guard accepted it: the one parse every later check reads. */
+export interface ParsedResponse {
+  doc: Document;
+  /** The root, the one samlp:Response. */
+  response: Element;
+  /** Every ID-like attribute value (ID, Id, id in any namespace) to its one carrier: duplicates were refused. */
+  ids: IdIndex;
+}
+
 /**
  * Parses a decoded SAML response and checks its structure (see the module header).
  * Returns the document, whose root is the one samlp:Response and which holds at most
  * one saml:Assertion, as a direct child of the Response. Throws SAML_MALFORMED.
  */
 export function parseSamlResponseXml(xml: string): Document {
+  return parseSamlResponse(xml).doc;
+}
+
+/**
+ * {@link parseSamlResponseXml}, with the index of IDs the signature verifier resolves
+ * its Reference in (built on the same walk, so nothing searches the document again).
+ */
+export function parseSamlResponse(xml: string): ParsedResponse {
   const doc = parseXml(xml);
   const root = childElements(doc)[0]!;
   if (root.localName !== 'Response' || root.namespaceURI !== NS.protocol) {
@@ -116,11 +134,11 @@ export function parseSamlResponseXml(xml: string): Document {
   }
   if (attr(root, 'Version') !== '2.0') throw malformed('it is not SAML version 2.0', { expected: '2.0', received: attr(root, 'Version') ?? null });
 
-  const ids = new Set<string>();
+  const ids = new Map<string, Element[]>();
   const assertions: Element[] = [];
   for (const element of descendantElements(doc)) {
     const name = element.localName;
-    // By local name in any namespace: samlify and xml-crypto select by local-name().
+    // By local name in any namespace: XML-DSig tooling and XSW attacks select by local-name().
     if (name === 'Response' && element !== root) throw malformed('it contains more than one Response element', { element: elementPath(element) });
     if (name === 'EncryptedAssertion') {
       throw malformed('it contains an encrypted assertion, which is not supported yet; turn off assertion encryption for this application at the identity provider');
@@ -132,9 +150,9 @@ export function parseSamlResponseXml(xml: string): Document {
     for (let i = 0; i < attributes.length; i++) {
       const attribute = attributes.item(i)!;
       const attributeName = attribute.localName ?? attribute.name;
-      if (ID_ATTRIBUTES.has(attributeName)) {
+      if (ID_ATTRIBUTE_NAMES.has(attributeName)) {
         if (ids.has(attribute.value)) throw malformed('two elements have the same ID', { id: attribute.value, element: elementPath(element) });
-        ids.add(attribute.value);
+        ids.set(attribute.value, [element]);
       }
       if (TIME_ATTRIBUTES.has(attributeName) && !isDateTime(attribute.value)) {
         throw malformed(`the ${attributeName} time is not a valid date and time`, { element: elementPath(element), received: attribute.value });
@@ -147,7 +165,7 @@ export function parseSamlResponseXml(xml: string): Document {
   if (assertion !== undefined && (assertion.parentNode !== root || assertion.namespaceURI !== NS.assertion)) {
     throw malformed('its Assertion is not where SAML 2.0 puts it', { expected: '/Response/Assertion', received: elementPath(assertion) });
   }
-  return doc;
+  return { doc, response: root, ids };
 }
 
 /** Signatures may only be the Response's own or the Assertion's own, one each, in the XML-DSig namespace. */
@@ -170,17 +188,4 @@ function assertSignaturePlacement(signature: Element, root: Element): void {
 
 export function isDateTime(value: string): boolean {
   return DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
-}
-
-/**
- * Parses the signed Assertion that the signature verifier extracted from the signed
- * reference (canonical XML) and returns its element. Throws SAML_MALFORMED.
- */
-export function parseVerifiedAssertionXml(xml: string): Element {
-  const roots = childElements(parseXml(xml));
-  const root = roots[0];
-  if (roots.length !== 1 || root === undefined || root.localName !== 'Assertion' || root.namespaceURI !== NS.assertion) {
-    throw malformed('the signed content is not one SAML 2.0 Assertion');
-  }
-  return root;
 }

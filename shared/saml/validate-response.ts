@@ -1,19 +1,21 @@
 /**
  * Validation of a SAML 2.0 login response posted to an org's ACS (DESIGN.md "Security
- * requirements"). Cheap structural checks first, then status, issuer, algorithms and the
- * signature (samlify, configured certificates only), then everything samlify leaves to
- * the caller: Destination, Audience, Conditions and times with the injected clock,
- * bearer SubjectConfirmation, InResponseTo consistency.
+ * requirements"). Cheap structural checks first (the one parse), then status, issuer,
+ * algorithms and the signatures (signature.ts: XML-DSig on that same DOM, configured keys
+ * only), then everything read from the signed Assertion: Destination, Audience,
+ * Conditions and times with the injected clock, bearer SubjectConfirmation,
+ * InResponseTo consistency.
  *
  * Not done here: matching InResponseTo to a pending AuthnRequest, and the replay marker
  * (the caller records `assertionId` until `notOnOrAfter`).
  */
-import type { Document, Element } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
 import { LoginError, type ErrorDetails } from '../errors.js';
 import { assertAllowedAlgorithms } from './algorithms.js';
-import { verifySignedAssertion } from './samlify.js';
-import { decodeSamlResponse, isDateTime, malformed, parseSamlResponseXml, parseVerifiedAssertionXml } from './structure.js';
-import { BEARER_METHOD, NS, STATUS_SUCCESS, attr, certificateBody, childElements, descendantElements, firstChildElement, textOnly } from './xml.js';
+import { trustedKeys, type TrustedKey } from './idp-keys.js';
+import { SignatureRefused, signatureError, verifyEnvelopedSignature, type IdIndex } from './signature.js';
+import { decodeSamlResponse, isDateTime, malformed, parseSamlResponse } from './structure.js';
+import { BEARER_METHOD, NS, STATUS_SUCCESS, attr, childElements, firstChildElement, textOnly } from './xml.js';
 
 export { MAX_SAML_RESPONSE_BYTES, maxSamlResponseBytes } from './structure.js';
 
@@ -25,7 +27,7 @@ export interface SamlValidationInput {
   idp: { entityId: string; certificates: string[] };
   clockSkewSeconds: number;
   now: Date;
-  /** Namespaces the cache of samlify entities; optional. */
+  /** The org in the route (kept for callers and logs; keys are cached by certificate). */
   orgId?: string;
   /** Filled in as validation goes, so a caller recording a failure knows how far it got; optional. */
   progress?: SamlValidationProgress;
@@ -95,10 +97,9 @@ const ISSUER_MISMATCH_MESSAGE =
  * });
  */
 export async function validateSamlResponse(input: SamlValidationInput): Promise<ValidatedAssertion> {
-  // 1. Structure: size, base64, XML, and nothing SAML does not need.
+  // 1. Structure: size, base64, XML, and nothing SAML does not need. The one parse.
   const xml = decodeSamlResponse(input.samlResponse);
-  const doc = parseSamlResponseXml(xml);
-  const response = doc.documentElement!;
+  const { doc, response, ids } = parseSamlResponse(xml);
   if (input.progress) input.progress.claimed = claimedSender(response);
 
   // 2. Status: an IdP that refused the login usually sends no assertion, often unsigned.
@@ -110,7 +111,8 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
   const issuer = assertIssuers(response, documentAssertion, input.idp.entityId);
   const context: ErrorDetails = { issuer };
 
-  // 4. Signature: allowed algorithms, references that cover their parent, samlify with the configured certificates.
+  // 4. Signatures: allowed algorithms anywhere, then each present signature verified on
+  // this DOM with the configured keys (signature.ts). Both must verify when both are there.
   assertAllowedAlgorithms(doc);
   const responseSignature = firstChildElement(response, NS.dsig, 'Signature');
   const assertionSignature = firstChildElement(documentAssertion, NS.dsig, 'Signature');
@@ -121,43 +123,18 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
       { details: { ...context, reason: 'no signature' } },
     );
   }
-  if (responseSignature !== undefined) assertReferencesParent(responseSignature, response, context);
-  if (assertionSignature !== undefined) assertReferencesParent(assertionSignature, documentAssertion, context);
-  if (input.idp.certificates.length === 0) {
+  const keys = trustedKeys(input.idp.certificates);
+  if (keys.length === 0) {
     throw new LoginError('SIGNATURE_INVALID', 'No IdP signing certificate is configured for this organization. Ask your administrator to add one in the SSO settings.', {
       details: { ...context, reason: 'no certificate configured' },
     });
   }
-  const signedAssertionXml = verifySignedAssertion(
-    xml,
-    { orgId: input.orgId, idpEntityId: input.idp.entityId, certificates: input.idp.certificates },
-    keyInfoCertificates(doc),
-  );
+  const assertion = verifiedAssertion(response, responseSignature, documentAssertion, assertionSignature, ids, keys, context);
   if (input.progress) input.progress.signatureVerified = true;
 
-  // 5. From here on the assertion is read from the signed content only. The document's
-  // Assertion is structurally the only one; it must say the same thing.
-  const assertion = parseVerifiedAssertionXml(signedAssertionXml);
-  // samlify stops at the first signature that verifies, the Response's first. When both
-  // are present and the Response's did not verify, it falls back to the Assertion's: the
-  // envelope was altered. The two paths are told apart by what comes back: the Response's
-  // signed content still holds the Assertion's Signature, the Assertion's own (enveloped)
-  // signed content never does.
-  if (responseSignature !== undefined && assertionSignature !== undefined && firstChildElement(assertion, NS.dsig, 'Signature') === undefined) {
-    throw new LoginError(
-      'SIGNATURE_INVALID',
-      "The signature of the SAML response does not verify: the response was altered after the identity provider signed it. Ask your administrator to check the identity provider's signing settings.",
-      { details: { ...context, reason: 'Response signature does not verify' } },
-    );
-  }
+  // 5. From here on every value is read from `assertion`: the element a verified Reference
+  // points to (or the one Assertion inside the verified Response), found by the verified ID.
   const subject = readSubject(assertion, context);
-  const documentSubject = readSubject(documentAssertion, context);
-  if (attr(assertion, 'ID') !== attr(documentAssertion, 'ID') || subject.rawNameId !== documentSubject.rawNameId) {
-    throw malformed('the signed assertion differs from the one in the response', {
-      ...context,
-      reason: 'verified assertion and document assertion disagree',
-    });
-  }
   if (issuerText(assertion) !== input.idp.entityId) {
     throw new LoginError('IDP_ISSUER_MISMATCH', ISSUER_MISMATCH_MESSAGE, {
       details: { expected: input.idp.entityId, received: issuerText(assertion) ?? null, issuer: issuerText(assertion) ?? null },
@@ -292,36 +269,46 @@ function assertIssuers(response: Element, assertion: Element, expected: string):
 }
 
 /**
- * A signature must cover exactly the element it sits in: one Reference, to that
- * element's ID. Otherwise a valid signature over some other element could vouch
- * for this one (signature wrapping).
+ * Verifies every signature the response carries and returns the signed Assertion: the
+ * Assertion's own Reference target when it is signed, else the one Assertion child of the
+ * Response the Response's Reference points to. Either way found by the verified ID, and
+ * where SAML puts it (a direct child of the root Response, never inside an Advice or any
+ * other wrapper), so the element read is the element signed.
  */
-function assertReferencesParent(signature: Element, parent: Element, context: ErrorDetails): void {
-  const signedInfo = childElements(signature, NS.dsig, 'SignedInfo');
-  const references = signedInfo.length === 1 ? childElements(signedInfo[0]!, NS.dsig, 'Reference') : [];
-  const id = attr(parent, 'ID');
-  const uri = references.length === 1 ? attr(references[0]!, 'URI') : undefined;
-  if (id === undefined || id === '' || uri !== `#${id}`) {
-    throw new LoginError(
-      'SIGNATURE_INVALID',
-      'The signature of the SAML response does not cover the element it is attached to. Ask your administrator to check the identity provider\'s signing settings.',
-      {
-        details: {
-          ...context,
-          reason: 'signature reference is not its parent element',
-          element: parent.localName,
-          expected: id === undefined ? null : `#${id}`,
-          received: references.map((reference) => attr(reference, 'URI') ?? null),
-        },
-      },
-    );
+function verifiedAssertion(
+  response: Element,
+  responseSignature: Element | undefined,
+  documentAssertion: Element,
+  assertionSignature: Element | undefined,
+  ids: IdIndex,
+  keys: readonly TrustedKey[],
+  context: ErrorDetails,
+): Element {
+  const bothSigned = responseSignature !== undefined && assertionSignature !== undefined;
+  const verify = (signed: Element, signature: Element): Element => {
+    try {
+      return verifyEnvelopedSignature(signed, signature, ids, keys);
+    } catch (error) {
+      if (error instanceof SignatureRefused) throw signatureError(error, context, bothSigned);
+      throw error;
+    }
+  };
+  let assertion: Element | undefined;
+  if (responseSignature !== undefined) {
+    const signedResponse = verify(response, responseSignature);
+    const inside = childElements(signedResponse, NS.assertion, 'Assertion');
+    if (inside.length !== 1) throw malformed('its signed Response does not contain exactly one Assertion', context);
+    assertion = inside[0];
   }
-}
-
-function keyInfoCertificates(doc: Document): string[] {
-  return descendantElements(doc)
-    .filter((element) => element.namespaceURI === NS.dsig && element.localName === 'X509Certificate')
-    .map((element) => certificateBody(element.textContent ?? ''));
+  if (assertionSignature !== undefined) {
+    const signedAssertion = verify(documentAssertion, assertionSignature);
+    if (assertion !== undefined && assertion !== signedAssertion) throw malformed('the signed Response and the signed Assertion disagree', context);
+    assertion = signedAssertion;
+  }
+  if (assertion === undefined || assertion !== documentAssertion || assertion.parentNode !== response) {
+    throw malformed('its signed Assertion is not where SAML 2.0 puts it', { ...context, expected: '/Response/Assertion' });
+  }
+  return assertion;
 }
 
 interface SubjectFields {

@@ -168,7 +168,7 @@ export interface Org {
 
 /**
  * Everything a login needs about one org, read in one Query. `version` changes on
- * every settings write: caches (settings, parsed certificates, samlify entities) key on it.
+ * every settings write: caches (settings, parsed certificates) key on it.
  */
 export interface OrgSettings {
   org: Org;
