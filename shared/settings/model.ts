@@ -55,6 +55,12 @@ export const samlSettingsSchema = z.strictObject({
   allowIdpInitiated: z.boolean().default(true),
   signAuthnRequests: z.boolean().default(false),
   clockSkewSeconds: z.number().int().min(0).max(300).default(60),
+  /** A plain (unencrypted) assertion is refused with ASSERTION_NOT_ENCRYPTED. */
+  requireEncryptedAssertions: z.boolean().default(false),
+  /** RSA-SHA1 signatures and SHA-1 reference digests verify (else ALGORITHM_NOT_ALLOWED). */
+  allowSha1: z.boolean().default(false),
+  /** The IdP's SingleLogoutService (HTTP-Redirect): where SP-initiated logout and our LogoutResponses go. */
+  sloUrl: idpUrlSchema.optional(),
   /** Where the IdP publishes its metadata: fetched on write, it sets idpEntityId, ssoUrl and certificates. */
   idpMetadataUrl: z.string().min(1).max(2048).optional(),
   /** Read-only: when the metadata was last fetched from `idpMetadataUrl`. */
