@@ -7,7 +7,7 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../audit/model.js';
 import { ScimConflict, type ScimChange, type ScimCommit, type ScimDirectory, type ScimGroup, type ScimToken, type ScimTokenRepository } from '../scim/ports.js';
-import type { User } from '../users/model.js';
+import { normalizeEmail, type User } from '../users/model.js';
 import { auditItem, fromUserItem, reasonCodes, requestToken, userItem, type DynamoStoreOptions, type TransactItem } from './dynamo.js';
 import { scimKey, tableKey, USERS_BY_USER_NAME_INDEX } from './tables.js';
 
@@ -44,7 +44,15 @@ export class DynamoScimDirectory implements ScimDirectory {
         ExpressionAttributeValues: { ':key': scimKey.userNameIndex(orgId, userName.trim().toLowerCase()) },
       }),
     );
-    return (Items ?? []).map(fromUserItem);
+    if (Items && Items.length > 0) return Items.map(fromUserItem);
+    // A user last written before the byUserName index existed has no `userNameKey` until
+    // its next write; its SCIM userName is its email, so an email-shaped userName still
+    // finds it (one GetItem, only on a miss) and an org can switch to SCIM without a backfill.
+    if (!userName.includes('@')) return [];
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tables.users, Key: { pk: tableKey.org(orgId), sk: tableKey.userByEmail(normalizeEmail(userName)) }, ConsistentRead: true }),
+    );
+    return Item && Item.userNameKey === undefined ? [fromUserItem(Item)] : [];
   }
 
   async allUsers(orgId: string): Promise<User[]> {

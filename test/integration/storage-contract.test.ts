@@ -27,6 +27,8 @@ import type { User } from '../../shared/users/model.js';
 import { useTestTables } from '../support/dynamodb.js';
 import { ScimConflict, type ScimDirectory, type ScimGroup, type ScimToken, type ScimTokenRepository } from '../../shared/scim/ports.js';
 import { DynamoScimDirectory, DynamoScimTokenRepository } from '../../shared/storage/scim-dynamo.js';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { tableKey } from '../../shared/storage/tables.js';
 
 interface Repositories {
   settings: SettingsRepository;
@@ -710,5 +712,28 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       expect(await repos.scimTokens.findByHash(token.tokenHash)).toBeUndefined();
       expect(await repos.scimTokens.list(orgId)).toEqual([]);
     });
+  });
+});
+
+describe('SCIM userName lookups of users written before the byUserName index (DynamoDB)', () => {
+  it('finds a user item without userNameKey by its email, and only such an item', async () => {
+    const { client, names } = await useTestTables();
+    const options = { client, tables: names, clock };
+    const orgId = id('org');
+    await new DynamoSettingsRepository(options).createOrg(newOrg(orgId), []);
+    const legacy = user(orgId, 'legacy@acme.test');
+    // As an earlier release wrote it: no userNameKey attribute.
+    await client.send(new PutCommand({ TableName: names.users, Item: { pk: tableKey.org(orgId), sk: tableKey.userByEmail(legacy.email), ...legacy } }));
+    const scim = new DynamoScimDirectory(options);
+
+    expect(await scim.findUsersByUserName(orgId, 'Legacy@ACME.test')).toEqual([legacy]);
+    expect(await scim.findUsersByUserName(orgId, 'legacy')).toEqual([]);
+    expect(await scim.findUsersByUserName(id('org'), 'legacy@acme.test')).toEqual([]);
+
+    // Once written again it carries userNameKey; a SCIM userName other than its email then stands.
+    const renamed = { ...legacy, scim: { userName: 'kate' }, updatedAt: '2026-01-01T00:00:01.000Z' };
+    await client.send(new PutCommand({ TableName: names.users, Item: { pk: tableKey.org(orgId), sk: tableKey.userByEmail(legacy.email), ...renamed, userNameKey: `${orgId}#kate` } }));
+    expect(await scim.findUsersByUserName(orgId, 'legacy@acme.test')).toEqual([]);
+    expect(await scim.findUsersByUserName(orgId, 'kate')).toEqual([renamed]);
   });
 });
