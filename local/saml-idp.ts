@@ -37,12 +37,24 @@ export interface SamlIdpKeys {
   privateKeyPem: string;
 }
 
-/** A fresh RSA 2048 key and a self-signed certificate (SHA-256, valid one year) for `entityId`. */
-export async function createSamlIdpKeys(entityId: string): Promise<SamlIdpKeys> {
+export interface SamlIdpKeyOptions {
+  /** When the certificate starts to be valid; default: a day ago. */
+  notBefore?: Date;
+  /** When it expires; default: ten years after `notBefore` (as Okta's and Entra ID's are), so fixed test clocks years ahead still fall inside it. */
+  notAfter?: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+/** A fresh RSA 2048 key and a self-signed certificate (SHA-256) for `entityId`. */
+export async function createSamlIdpKeys(entityId: string, options: SamlIdpKeyOptions = {}): Promise<SamlIdpKeys> {
+  const notBefore = options.notBefore ?? new Date(Date.now() - DAY_MS);
   const pems = await generate([{ name: 'commonName', value: 'sso-jit development IdP' }], {
     keyType: 'rsa',
     keySize: 2048,
     algorithm: 'sha256',
+    notBeforeDate: notBefore,
+    notAfterDate: options.notAfter ?? new Date(notBefore.getTime() + 3652 * DAY_MS),
   });
   return { entityId, certificatePem: pems.cert, privateKeyPem: pems.private };
 }

@@ -17,7 +17,7 @@ import { CommitConflict } from '../users/ports.js';
 
 /**
  * Refusals whose answer depends on the org's settings (SSO and JIT switches, the IdP's
- * issuer and certificates, attribute and role mappings). Other refusals (a replay, an
+ * issuer and certificates, allowSha1, requireEncryptedAssertions, attribute and role mappings). Other refusals (a replay, an
  * expired assertion, a blocked user) stand whatever the settings say.
  */
 const SETTINGS_DEPENDENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -28,6 +28,9 @@ const SETTINGS_DEPENDENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ROLE_ATTRIBUTE_MISSING',
   'ROLE_NOT_MAPPED',
   'SIGNATURE_INVALID',
+  'ALGORITHM_NOT_ALLOWED',
+  'CERTIFICATE_EXPIRED',
+  'ASSERTION_NOT_ENCRYPTED',
   'IDP_ISSUER_MISMATCH',
   'STATE_INVALID',
 ]);

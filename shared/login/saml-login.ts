@@ -74,6 +74,7 @@ async function samlLogin(deps: SamlLoginDeps, settings: OrgSettings, input: Saml
     idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
     clockSkewSeconds: saml.clockSkewSeconds,
     now: deps.clock.now(),
+    algorithms: { allowSha1: saml.allowSha1 },
     // Validation notes on the failure context what the message claimed and whether its signature verified.
     progress: context,
   });

@@ -1,11 +1,22 @@
 /**
  * Which XML-DSig and XML-Enc algorithms a SAML response may use. SHA-1 and MD5 are
  * collision-broken and RSA-1_5 / 3DES encryption are attackable (saml-sec-consider,
- * xmldsig-core §6): a response that names any of them anywhere is refused.
+ * xmldsig-core §6): a response that names any of them anywhere is refused with
+ * `ALGORITHM_NOT_ALLOWED`, except RSA-SHA1 signatures and SHA-1 reference digests for an
+ * org that turned on `saml.allowSha1` (API.md "SAML as enterprises run it").
  */
 import type { Document } from '@xmldom/xmldom';
 import { LoginError } from '../errors.js';
 import { NS, attr, descendantElements, elementPath } from './xml.js';
+
+/** What an org's settings allow beyond the default allowlists. */
+export interface AlgorithmPolicy {
+  /** `saml.allowSha1`: RSA-SHA1 signatures and SHA-1 reference digests verify. */
+  allowSha1?: boolean;
+}
+
+export const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
+export const SHA1_DIGEST = 'http://www.w3.org/2000/09/xmldsig#sha1';
 
 export const ALLOWED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
@@ -41,13 +52,31 @@ export const REFUSED_ENCRYPTION_ALGORITHMS: ReadonlySet<string> = new Set([
 
 const WEAK_HASH = /sha1(?![0-9])|md5/i;
 
-function refuse(kind: string, element: string, algorithm: string | undefined): never {
+/** The signature algorithms an org's policy accepts. */
+export function signatureAlgorithmsFor(policy: AlgorithmPolicy = {}): ReadonlySet<string> {
+  return policy.allowSha1 ? new Set([...ALLOWED_SIGNATURE_ALGORITHMS, RSA_SHA1]) : ALLOWED_SIGNATURE_ALGORITHMS;
+}
+
+/** The reference digest algorithms an org's policy accepts. */
+export function digestAlgorithmsFor(policy: AlgorithmPolicy = {}): ReadonlySet<string> {
+  return policy.allowSha1 ? new Set([...ALLOWED_DIGEST_ALGORITHMS, SHA1_DIGEST]) : ALLOWED_DIGEST_ALGORITHMS;
+}
+
+function refuse(kind: string, element: string, algorithm: string | undefined, policy: AlgorithmPolicy): never {
+  const sha1 = algorithm === RSA_SHA1 || algorithm === SHA1_DIGEST;
   const weak = algorithm !== undefined && WEAK_HASH.test(algorithm);
-  const message = weak
-    ? `The SAML response is signed with a weak algorithm (${kind} ${algorithm}). Ask your administrator to configure the identity provider to sign with RSA-SHA256 and a SHA-256 digest.`
-    : `The SAML response uses a ${kind} algorithm that is not allowed. Ask your administrator to configure the identity provider to sign with RSA-SHA256 and a SHA-256 digest.`;
-  const allowed = kind === 'signature' ? ALLOWED_SIGNATURE_ALGORITHMS : kind === 'digest' ? ALLOWED_DIGEST_ALGORITHMS : undefined;
-  throw new LoginError('SIGNATURE_INVALID', message, {
+  const fix = sha1
+    ? ' Ask your administrator to configure the identity provider to sign with RSA-SHA256 and a SHA-256 digest (or, if it cannot, to turn on "Allow SHA-1" in the SSO settings).'
+    : ' Ask your administrator to configure the identity provider to sign with RSA-SHA256 and a SHA-256 digest.';
+  const message =
+    kind === 'transform'
+      ? `The SAML response uses a ${kind} algorithm that is not allowed.${fix}`
+      : weak
+        ? `The SAML response is signed with a weak algorithm (${kind} ${algorithm}).${fix}`
+        : `The SAML response uses a ${kind} algorithm that is not allowed.${fix}`;
+  const allowed = kind === 'signature' ? signatureAlgorithmsFor(policy) : kind === 'digest' ? digestAlgorithmsFor(policy) : undefined;
+  // A transform outside the list is a signature of a shape SAML does not use; the rest name an algorithm.
+  throw new LoginError(kind === 'transform' ? 'SIGNATURE_INVALID' : 'ALGORITHM_NOT_ALLOWED', message, {
     details: {
       reason: `${kind} algorithm not allowed`,
       received: algorithm ?? null,
@@ -58,32 +87,35 @@ function refuse(kind: string, element: string, algorithm: string | undefined): n
 }
 
 /**
- * Refuses (SIGNATURE_INVALID) any signature, digest, canonicalization or transform
- * algorithm outside the allowlists, and any refused encryption algorithm, wherever it
- * appears in the document: a weak algorithm in an element nobody verifies today is
- * still refused, so nothing downstream ever has to decide.
+ * Refuses (`ALGORITHM_NOT_ALLOWED`) any signature or digest algorithm outside the org's
+ * allowlists and any refused encryption algorithm, and (`SIGNATURE_INVALID`) any
+ * canonicalization or transform outside its list, wherever it appears in the document: a
+ * weak algorithm in an element nobody verifies today is still refused, so nothing
+ * downstream ever has to decide.
  */
-export function assertAllowedAlgorithms(doc: Document): void {
+export function assertAllowedAlgorithms(doc: Document, policy: AlgorithmPolicy = {}): void {
+  const signatureAlgorithms = signatureAlgorithmsFor(policy);
+  const digestAlgorithms = digestAlgorithmsFor(policy);
   for (const element of descendantElements(doc)) {
     const algorithm = attr(element, 'Algorithm');
     if (element.namespaceURI === NS.dsig) {
       switch (element.localName) {
         case 'SignatureMethod':
-          if (algorithm === undefined || !ALLOWED_SIGNATURE_ALGORITHMS.has(algorithm)) refuse('signature', elementPath(element), algorithm);
+          if (algorithm === undefined || !signatureAlgorithms.has(algorithm)) refuse('signature', elementPath(element), algorithm, policy);
           break;
         case 'DigestMethod':
-          if (algorithm === undefined || !ALLOWED_DIGEST_ALGORITHMS.has(algorithm)) refuse('digest', elementPath(element), algorithm);
+          if (algorithm === undefined || !digestAlgorithms.has(algorithm)) refuse('digest', elementPath(element), algorithm, policy);
           break;
         case 'CanonicalizationMethod':
         case 'Transform':
-          if (algorithm === undefined || !ALLOWED_TRANSFORMS.has(algorithm)) refuse('transform', elementPath(element), algorithm);
+          if (algorithm === undefined || !ALLOWED_TRANSFORMS.has(algorithm)) refuse('transform', elementPath(element), algorithm, policy);
           break;
       }
     } else if (element.localName === 'EncryptionMethod' && algorithm !== undefined) {
-      if (REFUSED_ENCRYPTION_ALGORITHMS.has(algorithm)) refuse('encryption', elementPath(element), algorithm);
+      if (REFUSED_ENCRYPTION_ALGORITHMS.has(algorithm)) refuse('encryption', elementPath(element), algorithm, policy);
     } else if (element.localName === 'DigestMethod' && (element.namespaceURI === NS.xenc || element.namespaceURI === NS.xenc11)) {
       // Key-transport digests (RSA-OAEP's DigestMethod) live in the xenc namespaces.
-      if (algorithm !== undefined && WEAK_HASH.test(algorithm)) refuse('digest', elementPath(element), algorithm);
+      if (algorithm !== undefined && WEAK_HASH.test(algorithm)) refuse('digest', elementPath(element), algorithm, policy);
     }
   }
 }

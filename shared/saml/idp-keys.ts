@@ -18,6 +18,8 @@ export interface TrustedKey {
   certificateBody: string;
   /** SHA-256 fingerprint, `AB:CD:…`, for the admin-facing details of a refusal. */
   fingerprintSha256: string;
+  /** The certificate's `notAfter`: past it the key no longer verifies (CERTIFICATE_EXPIRED). */
+  notAfter: Date;
 }
 
 const MAX_CACHED_CERTIFICATES = 1_000;
@@ -31,7 +33,7 @@ function parse(pem: string): TrustedKey | null {
   let trusted: TrustedKey | null;
   try {
     const certificate = new X509Certificate(pem);
-    trusted = { key: certificate.publicKey, certificateBody: certificateBody(pem), fingerprintSha256: certificate.fingerprint256 };
+    trusted = { key: certificate.publicKey, certificateBody: certificateBody(pem), fingerprintSha256: certificate.fingerprint256, notAfter: new Date(certificate.validTo) };
   } catch {
     // Settings validation stores only certificates that parse; one that does not vouches for nothing.
     trusted = null;

@@ -22,6 +22,7 @@ import { constants, createHash, timingSafeEqual, verify, type KeyObject } from '
 import type { Element, Node } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto/lib/exclusive-canonicalization.js';
 import { LoginError, type ErrorDetails } from '../errors.js';
+import { digestAlgorithmsFor, signatureAlgorithmsFor, type AlgorithmPolicy } from './algorithms.js';
 import type { TrustedKey } from './idp-keys.js';
 import { NS, attr, certificateBody, childElements, isElement, textOnly } from './xml.js';
 
@@ -65,8 +66,9 @@ interface SignatureAlgorithm {
   options?: { padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' };
 }
 
-/** The signature algorithms of algorithms.ts's allowlist, as node:crypto runs them. */
+/** The signature algorithms of algorithms.ts's allowlist (RSA-SHA1 only under `allowSha1`), as node:crypto runs them. */
 export const SIGNATURE_ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new Map([
+  ['http://www.w3.org/2000/09/xmldsig#rsa-sha1', { hash: 'sha1', keyType: 'rsa' }],
   ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', { hash: 'sha256', keyType: 'rsa' }],
   ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha384', { hash: 'sha384', keyType: 'rsa' }],
   ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha512', { hash: 'sha512', keyType: 'rsa' }],
@@ -78,8 +80,9 @@ export const SIGNATURE_ALGORITHMS: ReadonlyMap<string, SignatureAlgorithm> = new
   ['http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1', { hash: 'sha256', keyType: 'rsa', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } }],
 ] as [string, SignatureAlgorithm][]);
 
-/** The digest algorithms of algorithms.ts's allowlist. */
+/** The digest algorithms of algorithms.ts's allowlist (SHA-1 only under `allowSha1`). */
 export const DIGEST_ALGORITHMS: ReadonlyMap<string, string> = new Map([
+  ['http://www.w3.org/2000/09/xmldsig#sha1', 'sha1'],
   ['http://www.w3.org/2001/04/xmlenc#sha256', 'sha256'],
   ['http://www.w3.org/2001/04/xmldsig-more#sha384', 'sha384'],
   ['http://www.w3.org/2001/04/xmlenc#sha512', 'sha512'],
@@ -92,6 +95,7 @@ export type SignatureFailure =
   | 'signed element is not the only one with its ID'
   | 'digest does not match: the signed content was altered'
   | 'signed by a certificate that is not configured'
+  | 'signed by an expired certificate'
   | 'signature does not verify';
 
 export class SignatureRefused extends Error {
@@ -137,7 +141,7 @@ function inclusivePrefixes(method: Element): string[] {
   return (attr(only, 'PrefixList') ?? '').split(/[ \t\r\n]+/).filter((prefix) => prefix !== '');
 }
 
-function algorithmOf(element: Element, allowed: ReadonlyMap<string, unknown> | ReadonlySet<string>, what: string): string {
+function algorithmOf(element: Element, allowed: ReadonlySet<string>, what: string): string {
   const algorithm = attr(element, 'Algorithm');
   // algorithms.ts refused anything outside the allowlists with its own message already; this is the verifier's own guarantee.
   if (algorithm === undefined || !allowed.has(algorithm)) throw shape(`${what} algorithm ${algorithm ?? '(none)'} is not allowed`);
@@ -207,9 +211,18 @@ function verifies(algorithm: SignatureAlgorithm, key: KeyObject, data: Buffer, s
  *
  * @param ids every carrier of every ID-like attribute of the document
  * @param keys the org's configured keys, tried in order; nothing from the message is
+ * @param options `policy`: the org's algorithm policy (`allowSha1`); `now`: keys whose
+ *   certificate expired before it do not verify (a signature only they verify is refused
+ *   as `signed by an expired certificate`, naming it)
  * @throws SignatureRefused with the reason an admin can act on
  */
-export function verifyEnvelopedSignature(signed: Element, signature: Element, ids: IdIndex, keys: readonly TrustedKey[]): Element {
+export function verifyEnvelopedSignature(
+  signed: Element,
+  signature: Element,
+  ids: IdIndex,
+  keys: readonly TrustedKey[],
+  options: { policy?: AlgorithmPolicy; now?: Date } = {},
+): Element {
   if (signature.parentNode !== signed || signature.namespaceURI !== NS.dsig || signature.localName !== 'Signature') {
     throw new SignatureRefused('signature reference is not its parent element', { element: signed.localName });
   }
@@ -221,7 +234,7 @@ export function verifyEnvelopedSignature(signed: Element, signature: Element, id
   assertChildren(signedInfo, ['CanonicalizationMethod', 'SignatureMethod', 'Reference'], 'SignedInfo');
   const c14nMethod = onlyChild(signedInfo, 'CanonicalizationMethod', 'SignedInfo');
   if (attr(c14nMethod, 'Algorithm') !== EXC_C14N) throw shape(`SignedInfo must be canonicalized with exclusive c14n (${EXC_C14N})`);
-  const signatureAlgorithm = SIGNATURE_ALGORITHMS.get(algorithmOf(onlyChild(signedInfo, 'SignatureMethod', 'SignedInfo'), SIGNATURE_ALGORITHMS, 'signature'))!;
+  const signatureAlgorithm = SIGNATURE_ALGORITHMS.get(algorithmOf(onlyChild(signedInfo, 'SignatureMethod', 'SignedInfo'), signatureAlgorithmsFor(options.policy), 'signature'))!;
   const reference = onlyChild(signedInfo, 'Reference', 'SignedInfo');
 
   const id = attr(signed, 'ID');
@@ -252,7 +265,7 @@ export function verifyEnvelopedSignature(signed: Element, signature: Element, id
   ) {
     throw shape('the Reference must have exactly the enveloped-signature and exclusive c14n transforms, in that order');
   }
-  const digestAlgorithm = DIGEST_ALGORITHMS.get(algorithmOf(onlyChild(reference, 'DigestMethod', 'Reference'), DIGEST_ALGORITHMS, 'digest'))!;
+  const digestAlgorithm = DIGEST_ALGORITHMS.get(algorithmOf(onlyChild(reference, 'DigestMethod', 'Reference'), digestAlgorithmsFor(options.policy), 'digest'))!;
   const expectedDigest = base64Of(onlyChild(reference, 'DigestValue', 'Reference'), 'DigestValue');
   const signatureValue = base64Of(onlyChild(signature, 'SignatureValue', 'Signature'), 'SignatureValue');
 
@@ -264,7 +277,18 @@ export function verifyEnvelopedSignature(signed: Element, signature: Element, id
 
   // 3. The signature over the canonical SignedInfo, by one of the configured keys.
   const signedInfoOctets = Buffer.from(canonicalize(signedInfo, inclusivePrefixes(c14nMethod)), 'utf8');
-  if (keys.some((trusted) => verifies(signatureAlgorithm, trusted.key, signedInfoOctets, signatureValue))) return target;
+  const now = options.now;
+  const inDate = now === undefined ? keys : keys.filter((trusted) => trusted.notAfter > now);
+  if (inDate.some((trusted) => verifies(signatureAlgorithm, trusted.key, signedInfoOctets, signatureValue))) return target;
+  // A certificate past its notAfter never verifies; the admin is told which one it was.
+  const expired = now === undefined ? undefined : keys.find((trusted) => trusted.notAfter <= now && verifies(signatureAlgorithm, trusted.key, signedInfoOctets, signatureValue));
+  if (expired !== undefined) {
+    throw new SignatureRefused('signed by an expired certificate', {
+      element: signed.localName,
+      fingerprintSha256: expired.fingerprintSha256,
+      notAfter: expired.notAfter.toISOString(),
+    });
+  }
 
   // Explains the refusal only: a certificate in the message never chooses a key.
   const named = childElements(signature, NS.dsig, 'KeyInfo').flatMap(keyInfoCertificates);
@@ -289,6 +313,13 @@ export function signatureError(refused: SignatureRefused, context: ErrorDetails,
       'SIGNATURE_INVALID',
       "The signature of the SAML response does not verify: the response was altered after the identity provider signed it. Ask your administrator to check the identity provider's signing settings.",
       { details: { ...context, reason: 'Response signature does not verify', ...refused.details } },
+    );
+  }
+  if (refused.reason === 'signed by an expired certificate') {
+    return new LoginError(
+      'CERTIFICATE_EXPIRED',
+      `The SAML response is signed with an identity provider certificate that expired on ${String(refused.details.notAfter).slice(0, 10)}. Ask your administrator to add the identity provider's new signing certificate to the SSO settings.`,
+      { details: { ...context, reason: refused.reason, ...refused.details } },
     );
   }
   const message =

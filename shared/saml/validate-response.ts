@@ -11,7 +11,7 @@
  */
 import type { Element } from '@xmldom/xmldom';
 import { LoginError, type ErrorDetails } from '../errors.js';
-import { assertAllowedAlgorithms } from './algorithms.js';
+import { assertAllowedAlgorithms, type AlgorithmPolicy } from './algorithms.js';
 import { trustedKeys, type TrustedKey } from './idp-keys.js';
 import { SignatureRefused, signatureError, verifyEnvelopedSignature, type IdIndex } from './signature.js';
 import { decodeSamlResponse, isDateTime, malformed, parseSamlResponse } from './structure.js';
@@ -27,6 +27,8 @@ export interface SamlValidationInput {
   idp: { entityId: string; certificates: string[] };
   clockSkewSeconds: number;
   now: Date;
+  /** The org's algorithm policy (`saml.allowSha1`). */
+  algorithms?: AlgorithmPolicy;
   /** The org in the route (kept for callers and logs; keys are cached by certificate). */
   orgId?: string;
   /** Filled in as validation goes, so a caller recording a failure knows how far it got; optional. */
@@ -84,7 +86,7 @@ const ISSUER_MISMATCH_MESSAGE =
  * Validates a posted SAMLResponse for one org and returns what the signed assertion says.
  *
  * @throws LoginError with the API's codes: SAML_MALFORMED, IDP_STATUS_ERROR,
- *   IDP_ISSUER_MISMATCH, SIGNATURE_INVALID, DESTINATION_MISMATCH, AUDIENCE_MISMATCH,
+ *   IDP_ISSUER_MISMATCH, SIGNATURE_INVALID, ALGORITHM_NOT_ALLOWED, CERTIFICATE_EXPIRED, DESTINATION_MISMATCH, AUDIENCE_MISMATCH,
  *   ASSERTION_EXPIRED, ASSERTION_NOT_YET_VALID, IN_RESPONSE_TO_INVALID. `details` carry
  *   the expected and received values for the admin; messages say what to fix.
  * @example
@@ -113,7 +115,7 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
 
   // 4. Signatures: allowed algorithms anywhere, then each present signature verified on
   // this DOM with the configured keys (signature.ts). Both must verify when both are there.
-  assertAllowedAlgorithms(doc);
+  assertAllowedAlgorithms(doc, input.algorithms);
   const responseSignature = firstChildElement(response, NS.dsig, 'Signature');
   const assertionSignature = firstChildElement(documentAssertion, NS.dsig, 'Signature');
   if (responseSignature === undefined && assertionSignature === undefined) {
@@ -129,7 +131,7 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
       details: { ...context, reason: 'no certificate configured' },
     });
   }
-  const assertion = verifiedAssertion(response, responseSignature, documentAssertion, assertionSignature, ids, keys, context);
+  const assertion = verifiedAssertion(response, responseSignature, documentAssertion, assertionSignature, ids, keys, context, { policy: input.algorithms ?? {}, now: input.now });
   if (input.progress) input.progress.signatureVerified = true;
 
   // 5. From here on every value is read from `assertion`: the element a verified Reference
@@ -283,11 +285,12 @@ function verifiedAssertion(
   ids: IdIndex,
   keys: readonly TrustedKey[],
   context: ErrorDetails,
+  options: { policy: AlgorithmPolicy; now: Date },
 ): Element {
   const bothSigned = responseSignature !== undefined && assertionSignature !== undefined;
   const verify = (signed: Element, signature: Element): Element => {
     try {
-      return verifyEnvelopedSignature(signed, signature, ids, keys);
+      return verifyEnvelopedSignature(signed, signature, ids, keys, options);
     } catch (error) {
       if (error instanceof SignatureRefused) throw signatureError(error, context, bothSigned);
       throw error;

@@ -174,8 +174,8 @@ const attacks: Attack[] = [
     code: 'ASSERTION_NOT_YET_VALID',
     xml: () => sign(xmlFor(org, { now: new Date(service.clock.now().getTime() + 61_000) })),
   },
-  { name: 'an RSA-SHA1 signature', code: 'SIGNATURE_INVALID', xml: () => sign(xmlFor(org), 'assertion', { signatureAlgorithm: SIGNATURE_ALGORITHMS.rsaSha1 }) },
-  { name: 'a SHA-1 digest', code: 'SIGNATURE_INVALID', xml: () => sign(xmlFor(org), 'assertion', { digestAlgorithm: DIGEST_ALGORITHMS.sha1 }) },
+  { name: 'an RSA-SHA1 signature', code: 'ALGORITHM_NOT_ALLOWED', xml: () => sign(xmlFor(org), 'assertion', { signatureAlgorithm: SIGNATURE_ALGORITHMS.rsaSha1 }) },
+  { name: 'a SHA-1 digest', code: 'ALGORITHM_NOT_ALLOWED', xml: () => sign(xmlFor(org), 'assertion', { digestAlgorithm: DIGEST_ALGORITHMS.sha1 }) },
   {
     name: 'two signed assertions in one response',
     code: 'SAML_MALFORMED',

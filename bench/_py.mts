@@ -1,0 +1,18 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { generate } from 'selfsigned';
+import { buildSpMetadataXml } from '../shared/saml/sp-metadata.js';
+import { validateSamlResponse } from '../shared/saml/validate-response.js';
+const dir = mkdtempSync(join(tmpdir(), 'py-'));
+const kind = process.argv[2] ?? 'rsa';
+const pems = await generate([{ name: 'commonName', value: 'pysaml2 idp' }], kind === 'ec' ? { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as never : { keyType: 'rsa', keySize: 2048, algorithm: 'sha256' });
+writeFileSync(join(dir, 'key.pem'), pems.private); writeFileSync(join(dir, 'cert.pem'), pems.cert);
+const sp = { entityId: 'https://sp.example/sso/o/saml/metadata', acsUrl: 'https://sp.example/sso/o/saml/acs' };
+writeFileSync(join(dir, 'sp.xml'), buildSpMetadataXml(sp));
+const sigAlg = process.argv[3] ?? 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+const out = execFileSync('/usr/bin/python3', ['test/support/interop/pysaml2_idp.py'], { input: JSON.stringify({ entityId: 'https://idp.example/py', keyFile: join(dir, 'key.pem'), certFile: join(dir, 'cert.pem'), spMetadataFile: join(dir, 'sp.xml'), spEntityId: sp.entityId, acsUrl: sp.acsUrl, nameId: 'kate@acme.test', attributes: { role: ['Admin'], firstName: ['Kate'] }, signAssertion: true, signResponse: process.argv[4] === 'both', signAlg: sigAlg, digestAlg: 'http://www.w3.org/2001/04/xmlenc#sha256' }) }).toString();
+console.log(Buffer.from(out, 'base64').toString().slice(0, 3000));
+const r = await validateSamlResponse({ samlResponse: out, sp, idp: { entityId: 'https://idp.example/py', certificates: [pems.cert] }, clockSkewSeconds: 60, now: new Date() });
+console.log(r.nameId, [...r.attributes]);
