@@ -309,6 +309,7 @@ export async function answerSamlTest(deps: SsoTestDeps, input: SamlTestInput): P
       idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
       clockSkewSeconds: saml.clockSkewSeconds,
       now: deps.clock.now(),
+      algorithms: { allowSha1: saml.allowSha1 },
     });
     found.facts = samlFacts(assertion);
     const identity: AssertedIdentity = {
