@@ -1,10 +1,14 @@
 /**
  * Which XML-DSig and XML-Enc algorithms a SAML response may use. SHA-1 and MD5 are
  * collision-broken and RSA-1_5 / 3DES encryption are attackable (saml-sec-consider,
- * xmldsig-core §6): a response that names any of them anywhere is refused.
+ * xmldsig-core §6): a response that names any of them in a signature is refused
+ * (SIGNATURE_INVALID), and any EncryptionMethod outside decrypt.ts's allowlist is 401
+ * ALGORITHM_NOT_ALLOWED. The digest of RSA-OAEP key transport is not a signature: SHA-1
+ * is allowed there (decrypt.ts checks it with the rest of the key transport).
  */
-import type { Document } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import { LoginError } from '../errors.js';
+import { ALLOWED_ENCRYPTION_ALGORITHMS, encryptionAlgorithmNotAllowed } from './decrypt.js';
 import { NS, attr, descendantElements, elementPath } from './xml.js';
 
 export const ALLOWED_SIGNATURE_ALGORITHMS: ReadonlySet<string> = new Set([
@@ -34,6 +38,7 @@ export const ALLOWED_TRANSFORMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
 ]);
 
+/** Named here for readers: outside {@link ALLOWED_ENCRYPTION_ALGORITHMS}, so refused wherever they appear. */
 export const REFUSED_ENCRYPTION_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmlenc#rsa-1_5',
   'http://www.w3.org/2001/04/xmlenc#tripledes-cbc',
@@ -59,19 +64,23 @@ function refuse(kind: string, element: string, algorithm: string | undefined): n
 
 /**
  * Refuses (SIGNATURE_INVALID) any signature, digest, canonicalization or transform
- * algorithm outside the allowlists, and any refused encryption algorithm, wherever it
- * appears in the document: a weak algorithm in an element nobody verifies today is
- * still refused, so nothing downstream ever has to decide.
+ * algorithm outside the allowlists, and (ALGORITHM_NOT_ALLOWED) any encryption algorithm
+ * outside decrypt.ts's, wherever it appears in the subtree: a weak algorithm in an
+ * element nobody verifies today is still refused, so nothing downstream ever has to decide.
  */
-export function assertAllowedAlgorithms(doc: Document): void {
-  for (const element of descendantElements(doc)) {
+export function assertAllowedAlgorithms(root: Document | Element): void {
+  for (const element of descendantElements(root)) {
     const algorithm = attr(element, 'Algorithm');
+    const parent = element.parentNode as Element | null;
+    // RSA-OAEP's DigestMethod (ds namespace, inside an xenc EncryptionMethod): decrypt.ts checks it.
+    const inEncryptionMethod = parent?.localName === 'EncryptionMethod' && (parent.namespaceURI === NS.xenc || parent.namespaceURI === NS.xenc11);
     if (element.namespaceURI === NS.dsig) {
       switch (element.localName) {
         case 'SignatureMethod':
           if (algorithm === undefined || !ALLOWED_SIGNATURE_ALGORITHMS.has(algorithm)) refuse('signature', elementPath(element), algorithm);
           break;
         case 'DigestMethod':
+          if (inEncryptionMethod) break;
           if (algorithm === undefined || !ALLOWED_DIGEST_ALGORITHMS.has(algorithm)) refuse('digest', elementPath(element), algorithm);
           break;
         case 'CanonicalizationMethod':
@@ -80,10 +89,7 @@ export function assertAllowedAlgorithms(doc: Document): void {
           break;
       }
     } else if (element.localName === 'EncryptionMethod' && algorithm !== undefined) {
-      if (REFUSED_ENCRYPTION_ALGORITHMS.has(algorithm)) refuse('encryption', elementPath(element), algorithm);
-    } else if (element.localName === 'DigestMethod' && (element.namespaceURI === NS.xenc || element.namespaceURI === NS.xenc11)) {
-      // Key-transport digests (RSA-OAEP's DigestMethod) live in the xenc namespaces.
-      if (algorithm !== undefined && WEAK_HASH.test(algorithm)) refuse('digest', elementPath(element), algorithm);
+      if (!ALLOWED_ENCRYPTION_ALGORITHMS.has(algorithm)) throw encryptionAlgorithmNotAllowed(element, algorithm, [...ALLOWED_ENCRYPTION_ALGORITHMS]);
     }
   }
 }

@@ -126,14 +126,14 @@ describe('validateSamlResponse refuses weak algorithms', () => {
     await expectRefusal(validate(idp, xml), 'SIGNATURE_INVALID');
   });
 
-  it('refuses an RSA-1_5 key transport algorithm anywhere in the response', async () => {
+  it('refuses an RSA-1_5 key transport algorithm anywhere in the response with ALGORITHM_NOT_ALLOWED', async () => {
     const encryptedAttribute =
       '<saml:EncryptedAttribute><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#">' +
       '<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-1_5"/>' +
       '<xenc:CipherData><xenc:CipherValue>AAAA</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAttribute>';
     const xml = replaceOnce(unsignedXml(idp), '</saml:AttributeStatement>', `${encryptedAttribute}</saml:AttributeStatement>`);
 
-    const error = await expectRefusal(validate(idp, signLoginResponseXml(xml, idp, 'assertion')), 'SIGNATURE_INVALID');
+    const error = await expectRefusal(validate(idp, signLoginResponseXml(xml, idp, 'assertion')), 'ALGORITHM_NOT_ALLOWED');
     expect(error.details.received).toBe('http://www.w3.org/2001/04/xmlenc#rsa-1_5');
   });
 

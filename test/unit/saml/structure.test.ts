@@ -149,12 +149,18 @@ describe('validateSamlResponse refuses ambiguous SAML structure', () => {
     await expectRefusal(validate(idp, signLoginResponseXml(empty, idp, 'response')), 'SAML_MALFORMED');
   });
 
-  it('refuses an encrypted assertion and says it is not supported yet', async () => {
+  it('refuses a response with both an Assertion and an EncryptedAssertion', async () => {
     const xml = unsignedXml(idp);
-    const encrypted = replaceOnce(xml, assertionOf(xml), '<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"/></saml:EncryptedAssertion>');
+    const both = replaceOnce(xml, '</samlp:Response>', '<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"/></saml:EncryptedAssertion></samlp:Response>');
 
-    const error = await expectRefusal(validate(idp, signLoginResponseXml(encrypted, idp, 'response')), 'SAML_MALFORMED');
-    expect(error.message).toMatch(/not supported yet/);
+    await expectRefusal(validate(idp, signLoginResponseXml(both, idp, 'response')), 'SAML_MALFORMED');
+  });
+
+  it('refuses an EncryptedAssertion that is not a child of the Response', async () => {
+    const xml = unsignedXml(idp);
+    const nested = replaceOnce(xml, assertionOf(xml), '<samlp:Extensions><saml:EncryptedAssertion/></samlp:Extensions>');
+
+    await expectRefusal(validate(idp, signLoginResponseXml(nested, idp, 'response')), 'SAML_MALFORMED');
   });
 
   it('refuses two elements with the same ID', async () => {
