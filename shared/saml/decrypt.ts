@@ -21,7 +21,7 @@
 import { constants, createDecipheriv, createHash, createPrivateKey, privateDecrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import { LoginError, type ErrorDetails } from '../errors.js';
-import { NS, attr, childElements, elementPath, parseXmlSafely, textOnly } from './xml.js';
+import { NS, attr, childElements, elementPath, escapeXml, parseXmlSafely, textOnly } from './xml.js';
 
 export const KEY_TRANSPORT = {
   rsaOaepMgf1p: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
@@ -215,6 +215,21 @@ export function oaepDecode(em: Buffer, label: Buffer, digest: string, mgf: strin
   return bad === 0 ? db.subarray(separator + 1) : undefined;
 }
 
+const WRAPPER = 'ssojit-decrypted';
+
+/** The xmlns declarations in scope at `element` (nearest wins), as attribute text for the plaintext's wrapper. */
+function inScopeNamespaces(element: Element): string {
+  const declared = new Map<string, string>();
+  for (let node: Element | null = element; node !== null && node.nodeType === 1; node = node.parentNode as Element | null) {
+    const attributes = node.attributes;
+    for (let i = 0; i < attributes.length; i++) {
+      const attribute = attributes.item(i)!;
+      if ((attribute.name === 'xmlns' || attribute.name.startsWith('xmlns:')) && !declared.has(attribute.name)) declared.set(attribute.name, attribute.value);
+    }
+  }
+  return [...declared].map(([name, value]) => ` ${name}="${escapeXml(value)}"`).join('');
+}
+
 /** The CEK one EncryptedKey yields with one private key, or undefined (never throws). */
 function unwrapKey(transport: KeyTransport, key: KeyObject): Buffer | undefined {
   const block = transport.cipherValue;
@@ -307,11 +322,14 @@ export function decryptAssertion(
   ok &&= decrypted.ok;
   let assertion: Element | undefined;
   try {
-    const xml = new TextDecoder('utf-8', { fatal: true }).decode(decrypted.plaintext);
-    const parsed = parse(xml);
-    const roots = childElements(parsed);
-    const root = roots[0];
-    if (roots.length !== 1 || root === undefined || root.namespaceURI !== NS.assertion || root.localName !== 'Assertion') throw new Failed();
+    const xml = new TextDecoder('utf-8', { fatal: true }).decode(decrypted.plaintext).replace(/^<\?xml[ \t\r\n][^<>]*\?>/, '');
+    // Parsed inside the namespace declarations in scope where it was encrypted (an IdP
+    // may rely on the Response's xmlns:saml); the wrapper must hold exactly one Assertion.
+    const wrapper = childElements(parse(`<${WRAPPER}${inScopeNamespaces(encryptedAssertion)}>${xml}</${WRAPPER}>`))[0]!;
+    const children = childElements(wrapper);
+    const root = children[0];
+    if (children.length !== 1 || root === undefined || root.namespaceURI !== NS.assertion || root.localName !== 'Assertion') throw new Failed();
+    for (let node = wrapper.firstChild; node !== null; node = node.nextSibling) if (node !== root && (node.nodeValue ?? '').trim() !== '') throw new Failed();
     assertion = doc.importNode(root, true) as Element;
   } catch {
     ok = false;
