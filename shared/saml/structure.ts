@@ -167,8 +167,12 @@ function checkElement(element: Element, root: Element, ids: Map<string, Element[
     const attribute = attributes.item(i)!;
     const attributeName = attribute.localName ?? attribute.name;
     if (ID_ATTRIBUTE_NAMES.has(attributeName)) {
-      if (ids.has(attribute.value)) throw malformed('two elements have the same ID', { id: attribute.value, element: elementPath(element) });
-      ids.set(attribute.value, [element]);
+      const carriers = ids.get(attribute.value);
+      if (carriers === undefined) ids.set(attribute.value, [element]);
+      // pysaml2 (xmlsec1) gives both of its Signatures Id="Signature1". Nothing resolves a
+      // Signature's own Id; both stay carriers, so a Reference to it never verifies.
+      else if (isSignature(element) && carriers.every(isSignature)) carriers.push(element);
+      else throw malformed('two elements have the same ID', { id: attribute.value, element: elementPath(element) });
     }
     if (TIME_ATTRIBUTES.has(attributeName) && !isDateTime(attribute.value)) {
       throw malformed(`the ${attributeName} time is not a valid date and time`, { element: elementPath(element), received: attribute.value });
@@ -199,6 +203,8 @@ export function spliceDecryptedAssertion(parsed: ParsedResponse, encrypted: Elem
   for (const element of descendantElements(assertion)) checkElement(element, parsed.response, ids, found);
   if (found.assertions.length !== 1 || found.encrypted.length > 0) throw malformed('its encrypted assertion contains another Assertion', { received: found.assertions.map(elementPath) });
 }
+
+const isSignature = (element: Element): boolean => element.localName === 'Signature' && element.namespaceURI === NS.dsig;
 
 /** Signatures may only be the Response's own or the Assertion's own, one each, in the XML-DSig namespace. */
 function assertSignaturePlacement(signature: Element, root: Element): void {

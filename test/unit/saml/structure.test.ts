@@ -171,6 +171,26 @@ describe('validateSamlResponse refuses ambiguous SAML structure', () => {
     expect(error.details.id).toBe('dup');
   });
 
+  it('accepts two Signatures with the same Id, as pysaml2 (xmlsec1) signs both Response and Assertion', async () => {
+    const withId = (xml: string, nth: number) => {
+      let seen = -1;
+      return xml.replace(/<ds:Signature /g, (tag) => (++seen === nth ? '<ds:Signature Id="Signature1" ' : tag));
+    };
+    const assertionSigned = withId(signLoginResponseXml(unsignedXml(idp), idp, 'assertion'), 0);
+    const both = withId(signLoginResponseXml(assertionSigned, idp, 'response'), 0);
+    expect(both.match(/Id="Signature1"/g)).toHaveLength(2);
+
+    expect((await validate(idp, both)).nameId).toBe('ada@acme.com');
+  });
+
+  it('still refuses an element other than a Signature that shares a Signature\'s Id', async () => {
+    const signed = signedXml(idp).replace('<ds:Signature ', '<ds:Signature Id="sig-1" ');
+    const duplicated = replaceOnce(signed, '<samlp:Status>', '<samlp:Status Id="sig-1">');
+
+    const error = await expectRefusal(validate(idp, duplicated), 'SAML_MALFORMED');
+    expect(error.details.id).toBe('sig-1');
+  });
+
   it('refuses a Signature outside the Response and the Assertion', async () => {
     const xml = signedXml(idp);
     const signature = /<ds:Signature[\s\S]*?<\/ds:Signature>/.exec(xml)![0];
