@@ -1,7 +1,7 @@
 /**
  * Decryption of a SAML `EncryptedAssertion` (XML Encryption 1.1) on the one DOM the
- * structural guard parsed, with node:crypto and the SP's own decryption keys
- * (DESIGN.md "Decisions of 2026-12-05"). Own code rather than the `xml-encryption`
+ * structural guard parsed (DESIGN.md "Decisions of 2026-12-03"), with node:crypto and the
+ * SP's own decryption keys (sp-keys.ts). Own code rather than the `xml-encryption`
  * package: that one re-parses strings with a plain parser, has no `xenc11#rsa-oaep` (nor
  * MGF hashes), accepts RSA-1_5, and reports a CBC padding error apart from other
  * failures, which is the padding oracle this module exists to close.
