@@ -149,6 +149,8 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
       if (input.progress) input.progress.signatureVerified = true;
     }
     documentAssertion = await decrypted(parsed, encryptedAssertion, input, { issuer });
+    // What the decrypted assertion claims (unverified still): tells repeated attempts apart.
+    if (input.progress) input.progress.claimed = claimedSender(response);
   }
   const plainAssertion = documentAssertion!;
 
