@@ -293,3 +293,34 @@ describe('a test sign-in answered with an encrypted assertion', () => {
     expect(await answer(false)).toMatchObject({ status: 'done', result: { outcome: 'failure', error: { code: 'ASSERTION_NOT_ENCRYPTED' } } });
   });
 });
+
+describe('refused encrypted assertions in the audit trail', () => {
+  it('folds repeated DECRYPTION_FAILED of an unsigned Response (anyone can send it) into one counted event', async () => {
+    const target = await createSamlOrg(service, { idp });
+    const xml = encryptResponseAssertion(signLoginResponseXml(xmlFor(target, { nameId: 'ada@acme.test' }), idp, 'assertion'), { certificatePem: older.certificatePem });
+
+    for (let i = 0; i < 3; i++) {
+      service.clock.advance(1000);
+      expect((await post(target, xml)).status).toBe(401);
+    }
+
+    const failures = (await service.rt.audit.list(target.orgId, { type: 'login.failed', limit: 10 })).items;
+    expect(failures.map((event) => [event.code, event.details.count])).toEqual([['DECRYPTION_FAILED', 3]]);
+  });
+
+  it('keeps each DECRYPTION_FAILED of a Response signed by the IdP its own event', async () => {
+    const target = await createSamlOrg(service, { idp });
+    const xml = signLoginResponseXml(encryptResponseAssertion(xmlFor(target), { certificatePem: older.certificatePem }), idp, 'response');
+
+    for (let i = 0; i < 2; i++) {
+      service.clock.advance(1000);
+      expect((await post(target, xml)).status).toBe(401);
+    }
+
+    const failures = (await service.rt.audit.list(target.orgId, { type: 'login.failed', limit: 10 })).items;
+    expect(failures.map((event) => [event.code, event.details.count ?? 1])).toEqual([
+      ['DECRYPTION_FAILED', 1],
+      ['DECRYPTION_FAILED', 1],
+    ]);
+  });
+});
