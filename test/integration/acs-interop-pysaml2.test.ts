@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => service?.close());
 
 /** pysaml2's SAMLResponse for `nameId`, made from our SP metadata as served. */
-async function pysaml2Response(nameId: string, options: { signResponse: boolean; content: 'aes256-cbc' | 'aes128-cbc' }): Promise<string> {
+async function pysaml2Response(nameId: string, options: { signResponse: boolean; content: 'aes256-cbc' | 'aes128-cbc' | 'aes256-gcm' | 'aes128-gcm' }): Promise<string> {
   const metadata = await fetch(`${service.baseUrl}/sso/${org.orgId}/saml/metadata`);
   expect(metadata.status).toBe(200);
   const request = {
@@ -58,10 +58,13 @@ describe('pysaml2 (xmlsec1) as the IdP, encrypting to our SP metadata', () => {
   it.each([
     { signResponse: false, content: 'aes256-cbc' as const },
     { signResponse: true, content: 'aes128-cbc' as const },
+    { signResponse: false, content: 'aes128-gcm' as const },
+    { signResponse: true, content: 'aes256-gcm' as const },
   ])('provisions the user from a signed, encrypted assertion (signed Response: $signResponse, $content)', async (options) => {
     const nameId = `grace-${options.content}-${options.signResponse}@pysaml2.test`;
     const xml = Buffer.from(await pysaml2Response(nameId, options), 'base64').toString('utf8');
     expect(xml).toContain('EncryptedAssertion');
+    expect(xml).toContain(`#${options.content}"`);
     expect(xml).not.toMatch(/<[^>]*:Assertion[\s>]/);
 
     const response = await postAcs(service, org.orgId, { SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') });

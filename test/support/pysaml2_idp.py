@@ -7,7 +7,8 @@ Run with Debian's interpreter, which has saml2: /usr/bin/python3 test/support/py
 Reads one JSON object on stdin:
   {"idpEntityId", "idpKeyPem", "idpCertPem", "spMetadataXml", "spEntityId", "acsUrl",
    "nameId", "attributes": {name: [values]}, "inResponseTo" (optional),
-   "signResponse" (default false), "content" ("aes256-cbc" | "aes128-cbc", default aes256-cbc)}
+   "signResponse" (default false), "content" ("aes256-cbc" | "aes128-cbc" | "aes256-gcm" |
+   "aes128-gcm", default aes256-cbc)}
 Prints the base64 SAMLResponse (the HTTP-POST form value). Keys are the test's own,
 made at test time, and live in a temporary directory removed on exit.
 """
@@ -29,6 +30,8 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 AES = {
     "aes256-cbc": ("http://www.w3.org/2001/04/xmlenc#aes256-cbc", "aes-256"),
     "aes128-cbc": ("http://www.w3.org/2001/04/xmlenc#aes128-cbc", "aes-128"),
+    "aes256-gcm": ("http://www.w3.org/2009/xmlenc11#aes256-gcm", "aes-256"),
+    "aes128-gcm": ("http://www.w3.org/2009/xmlenc11#aes128-gcm", "aes-128"),
 }
 
 
@@ -65,7 +68,7 @@ def main():
         idp = Server(config=config)
 
         # pysaml2 encrypts with 3DES unless told otherwise, which the SP (rightly) refuses:
-        # AES-CBC content and RSA-OAEP-MGF1P key transport, as xmlsec1 runs them.
+        # AES content and RSA-OAEP-MGF1P key transport, as xmlsec1 runs them.
         def aes_template(**kwargs):
             return pre_encryption_part(msg_enc=algorithm, **kwargs)
 
