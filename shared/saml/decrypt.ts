@@ -76,8 +76,11 @@ export const ALLOWED_ENCRYPTION_ALGORITHMS: ReadonlySet<string> = new Set([...Ob
 const GCM_IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 const CBC_IV_BYTES = 16;
-/** EncryptedKeys tried at most (each costs one RSA operation per key). */
-const MAX_ENCRYPTED_KEYS = 4;
+/**
+ * EncryptedKeys tried at most: each costs one RSA private-key operation per SP key, on a
+ * message anyone can send (IdPs send one; two leaves room for a second recipient).
+ */
+const MAX_ENCRYPTED_KEYS = 2;
 
 const DECRYPTION_FAILED_MESSAGE =
   "The encrypted SAML assertion could not be decrypted. Ask your administrator to check that the identity provider encrypts with the encryption certificate in this organization's current SP metadata.";
