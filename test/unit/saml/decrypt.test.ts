@@ -149,6 +149,14 @@ describe('encrypted assertions that are refused', () => {
     await expectRefusal(validateEncrypted(xml, { keys: [sp, previousSp] }), 'DECRYPTION_FAILED');
   });
 
+  it('refuses more than two EncryptedKeys with DECRYPTION_FAILED (bounded RSA work per message)', async () => {
+    const xml = encryptedSignedAssertion();
+    const encryptedKey = /<xenc:EncryptedKey>[\s\S]*?<\/xenc:EncryptedKey>/.exec(xml)![0];
+    const three = replaceOnce(xml, encryptedKey, encryptedKey.repeat(3));
+
+    await expectRefusal(validateEncrypted(three), 'DECRYPTION_FAILED');
+  });
+
   it('refuses an encrypted assertion with DECRYPTION_FAILED when the SP has no decryption key', async () => {
     await expectRefusal(validate(idp, encryptedSignedAssertion()), 'DECRYPTION_FAILED');
   });
