@@ -9,7 +9,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { X509Certificate } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createSamlIdpKeys } from '../local/saml-idp.js';
-import { FileSpKeySource, SecretsManagerSpKeySource } from '../shared/saml/sp-keys.js';
+import { FileSpKeySource, SecretsManagerSpKeySource, rotatedKeyPair } from '../shared/saml/sp-keys.js';
 import { FileKeySource, SecretsManagerKeySource } from '../shared/sessions/key-sources.js';
 import { createRuntime } from '../functions/runtime.js';
 import { ENV_VARS, readConfig } from '../shared/config.js';
@@ -97,9 +97,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const target =
       spKeys.kind === 'file' ? new FileSpKeySource(spKeys.path) : spKeys.kind === 'secretsManager' ? new SecretsManagerSpKeySource(new SecretsManagerClient({}), spKeys.secretId) : undefined;
     if (!target) throw new UsageError('no SP key configured: set SP_KEY_SECRET_ARN or SP_KEY_FILE');
-    const { privateKeyPem, certificatePem } = await createSamlIdpKeys('sso-jit SP');
-    await target.store({ privateKeyPem, certificatePem });
-    return `rotated: AuthnRequests are now signed with a new key; the SP metadata publishes its certificate (SHA-256 ${new X509Certificate(certificatePem).fingerprint256})`;
+    const [signing, encryption] = await Promise.all([createSamlIdpKeys('sso-jit SP'), createSamlIdpKeys('sso-jit SP encryption')]);
+    const material = (keys: { privateKeyPem: string; certificatePem: string }) => ({ privateKeyPem: keys.privateKeyPem, certificatePem: keys.certificatePem });
+    await target.store(rotatedKeyPair(await target.load(), material(signing), material(encryption)));
+    return (
+      `rotated: AuthnRequests are now signed with a new key; the SP metadata publishes its certificate (SHA-256 ${new X509Certificate(signing.certificatePem).fingerprint256}) ` +
+      `and a new encryption certificate (SHA-256 ${new X509Certificate(encryption.certificatePem).fingerprint256}); the previous encryption key still decrypts until the next rotation`
+    );
   }
   if (command === 'metadata' && sub === 'refresh') {
     const { values } = parseArgs({ args: argv.slice(2), options: { org: { type: 'string' } } });

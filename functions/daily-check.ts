@@ -3,12 +3,14 @@
  * route): for every org, the IdP metadata refresh (where enabled), the certificate
  * expiry warnings and the verified domains' re-check (shared/settings/daily-check.ts).
  * It publishes `IdpCertificateDaysLeft` per org and for the whole service (the smallest,
- * which the alarm watches), and `SpCertificateDaysLeft`. An org whose check fails is
+ * which the alarm watches), and `SpCertificateDaysLeft`: the days left of whichever SP
+ * certificate, signing or encryption, expires first. An org whose check fails is
  * logged and the others go on; the invocation then fails, so the function's error alarm
  * fires and EventBridge retries.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { X509Certificate } from 'node:crypto';
+import { spEncryptionKey } from '../shared/saml/sp-keys.js';
 import { dailyCheck, type OrgCheck } from '../shared/settings/daily-check.js';
 import { METRIC } from './observability.js';
 import { FUNCTIONS } from './routes.js';
@@ -26,7 +28,11 @@ export interface DailyCheckSummary {
   certificatesWarned: number;
   domainsUnverified: number;
   minIdpCertificateDaysLeft?: number;
+  /** The smaller of the two below: what `SpCertificateDaysLeft` publishes. */
   spCertificateDaysLeft?: number;
+  spSigningCertificateDaysLeft?: number;
+  /** The certificate IdPs encrypt to (the signing one for a key pair stored before encryption existed). */
+  spEncryptionCertificateDaysLeft?: number;
 }
 
 export function createDailyCheckHandler(rt: Runtime) {
@@ -62,7 +68,11 @@ export function createDailyCheckHandler(rt: Runtime) {
     if (summary.minIdpCertificateDaysLeft !== undefined) rt.metrics.singleMetric().addMetric(METRIC.idpCertificateDaysLeft, MetricUnit.Count, summary.minIdpCertificateDaysLeft);
     const spKey = await rt.spKeys.load();
     if (spKey) {
-      summary.spCertificateDaysLeft = Math.floor((new X509Certificate(spKey.certificatePem).validToDate.getTime() - rt.clock.now().getTime()) / DAY_MS);
+      const daysLeft = (pem: string) => Math.floor((new X509Certificate(pem).validToDate.getTime() - rt.clock.now().getTime()) / DAY_MS);
+      summary.spSigningCertificateDaysLeft = daysLeft(spKey.certificatePem);
+      summary.spEncryptionCertificateDaysLeft = daysLeft(spEncryptionKey(spKey).certificatePem);
+      // One metric, the alarm's: whichever SP certificate (signing or encryption) expires first.
+      summary.spCertificateDaysLeft = Math.min(summary.spSigningCertificateDaysLeft, summary.spEncryptionCertificateDaysLeft);
       rt.metrics.singleMetric().addMetric(METRIC.spCertificateDaysLeft, MetricUnit.Count, summary.spCertificateDaysLeft);
     }
     rt.logger.info('daily check done', { ...summary });

@@ -164,9 +164,13 @@ const DOCS: Record<string, RouteDoc> = {
     success: [302, undefined],
     login: true,
   },
-  'GET /sso/{orgId}/saml/metadata': { summary: 'SP metadata of the org', success: [200, 'application/samlmetadata+xml'] },
+  'GET /sso/{orgId}/saml/metadata': {
+    summary: 'SP metadata of the org: entity ID, HTTP-POST ACS, NameID formats, the signing certificate and the encryption certificate (KeyDescriptor use="encryption" with the EncryptionMethods the ACS decrypts)',
+    success: [200, 'application/samlmetadata+xml'],
+  },
   'POST /sso/{orgId}/saml/acs': {
-    summary: 'SAML Assertion Consumer Service (HTTP-POST): validates, JIT-provisions, issues a session',
+    summary:
+      'SAML Assertion Consumer Service (HTTP-POST): validates (an EncryptedAssertion is decrypted, then checked like a plain one: 401 ALGORITHM_NOT_ALLOWED, DECRYPTION_FAILED, ASSERTION_NOT_ENCRYPTED), JIT-provisions, issues a session',
     body: z.object({ SAMLResponse: z.string(), RelayState: z.string().optional() }),
     success: [302, undefined],
     login: true,

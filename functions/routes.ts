@@ -47,6 +47,8 @@ export const FUNCTIONS = {
     entry: 'functions/acs.ts',
     tables: { users: 'write', mappings: 'read', audit: 'write', loginState: 'write' },
     sessionKeys: 'sign',
+    // The SP key pair's encryption keys decrypt EncryptedAssertions.
+    spKey: true,
   },
   samlMetadata: { id: 'SamlMetadata', entry: 'functions/saml-metadata.ts', tables: { mappings: 'read' }, sessionKeys: 'none', spKey: true },
   login: {

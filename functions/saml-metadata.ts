@@ -3,6 +3,7 @@
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { spEncryptionKey } from '../shared/saml/sp-keys.js';
 import { buildSpMetadataXml } from '../shared/saml/sp-metadata.js';
 import { orgUrls } from '../shared/settings/urls.js';
 import { errorResponder } from './http/middleware.js';
@@ -25,6 +26,7 @@ export function createSamlMetadataHandler(rt: Runtime) {
           entityId: urls.spEntityId,
           acsUrl: urls.acsUrl,
           signingCertificatePem: spKey?.certificatePem,
+          encryptionCertificatePem: spKey === undefined ? undefined : spEncryptionKey(spKey).certificatePem,
           authnRequestsSigned: Boolean(spKey && settings.sso.saml?.signAuthnRequests),
         }),
       );

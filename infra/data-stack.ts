@@ -104,7 +104,7 @@ export class DataStack extends Stack {
     new CfnOutput(this, 'SecretsKeyArn', { value: this.secretsKey.keyArn });
 
     this.spKeySecret = new secretsmanager.Secret(this, 'SpSigning', {
-      description: `sso-jit ${props.config.stage}: SP key pair that signs SAML AuthnRequests (set with sso-jit sp-key rotate)`,
+      description: `sso-jit ${props.config.stage}: SP key pairs that sign SAML AuthnRequests and decrypt encrypted assertions (set with sso-jit sp-key rotate)`,
       removalPolicy,
     });
     new CfnOutput(this, 'SpSigningSecretArn', { value: this.spKeySecret.secretArn });

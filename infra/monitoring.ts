@@ -177,7 +177,7 @@ export class Monitoring extends Construct {
       'SpCertificateExpiring',
       'sp-certificate-expiring',
       METRIC.spCertificateDaysLeft,
-      `The SP signing certificate expires within ${CERTIFICATE_ALARM_DAYS} days: run sso-jit sp-key rotate and tell IdPs that check AuthnRequest signatures.`,
+      `An SP certificate (signing or encryption) expires within ${CERTIFICATE_ALARM_DAYS} days: run sso-jit sp-key rotate, tell IdPs that check AuthnRequest signatures, and have IdPs that encrypt assertions import the new SP metadata (the previous encryption key keeps decrypting until the next rotation).`,
     );
 
     alarm('FailedLoginSpike', 'failed-login-spike', {

@@ -8,7 +8,17 @@
 import { inflateRawSync } from 'node:zlib';
 import { escapeHtml, page } from '../functions/http/responses.js';
 import type { ExtraRoute } from './http-server.js';
-import { buildSignedLoginResponse, NAMEID_EMAIL, NAMEID_PERSISTENT, type SamlIdpKeys } from './saml-idp.js';
+import { encryptResponseAssertion } from './saml-encrypt.js';
+import {
+  buildLoginResponseXml,
+  buildSignedLoginResponse,
+  encodeSamlResponse,
+  NAMEID_EMAIL,
+  NAMEID_PERSISTENT,
+  signLoginResponseXml,
+  type LoginResponseInput,
+  type SamlIdpKeys,
+} from './saml-idp.js';
 import { orgIdSchema } from '../shared/settings/model.js';
 import { orgUrls } from '../shared/settings/urls.js';
 import { readForm, send } from './dev-pages.js';
@@ -20,6 +30,11 @@ export interface DevIdpOptions {
   /** Role values offered in the form (the org's mapping keys). */
   roleValues: (orgId: string) => Promise<string[]>;
   roleAttribute: string;
+  /**
+   * The SP's encryption certificate (as its metadata publishes it) and whether the org
+   * requires encrypted assertions: the form then offers (or checks) "Encrypt the assertion".
+   */
+  encryption?: (orgId: string) => Promise<{ certificatePem: string; required: boolean } | undefined>;
 }
 
 /** The ID of a deflated, base64 AuthnRequest (HTTP-Redirect binding), if it is one. */
@@ -74,6 +89,10 @@ export function devIdpRoutes(options: DevIdpOptions): ExtraRoute[] {
         // SP-initiated: answer the AuthnRequest (its ID goes back as InResponseTo, RelayState as is).
         const requestId = authnRequestId(query.get('SAMLRequest'));
         const roles = await options.roleValues(orgId);
+        const encryption = await options.encryption?.(orgId);
+        const encryptBox = encryption
+          ? `<p><label><input type="checkbox" name="encrypt" value="on"${encryption.required ? ' checked' : ''}> Encrypt the assertion (AES-256-GCM, RSA-OAEP, to the SP's encryption certificate)</label></p>\n`
+          : '';
         const checkboxes = roles
           .map((role, i) => `<label><input type="checkbox" name="role" value="${escapeHtml(role)}"${i === 0 ? ' checked' : ''}> ${escapeHtml(role)}</label><br>`)
           .join('');
@@ -95,7 +114,7 @@ ${requestId ? `<p>Answering the AuthnRequest <code>${escapeHtml(requestId)}</cod
 <p><label>Persistent subject (optional)<br><input name="subject" placeholder="e.g. 00u-ada"></label></p>
 <fieldset><legend>Role values sent as <code>${escapeHtml(options.roleAttribute)}</code></legend>${checkboxes}
 <label>Other value <input name="role"></label></fieldset>
-<p><button type="submit">Sign in</button></p>
+${encryptBox}<p><button type="submit">Sign in</button></p>
 </form>`,
           ),
         );
@@ -112,7 +131,8 @@ ${requestId ? `<p>Answering the AuthnRequest <code>${escapeHtml(requestId)}</cod
         const subject = form.get('subject')?.trim();
         const urls = orgUrls(options.baseUrl, orgId);
         const inResponseTo = form.get('inResponseTo') || undefined;
-        const samlResponse = buildSignedLoginResponse({
+        const encryption = form.get('encrypt') === 'on' ? await options.encryption?.(orgId) : undefined;
+        const response: LoginResponseInput = {
           idp,
           inResponseTo,
           spEntityId: urls.spEntityId,
@@ -125,7 +145,11 @@ ${requestId ? `<p>Answering the AuthnRequest <code>${escapeHtml(requestId)}</cod
             lastName: form.get('lastName') ?? '',
             [options.roleAttribute]: form.getAll('role').filter((role) => role !== ''),
           },
-        });
+        };
+        // Signed assertion, then (when asked) encrypted to the SP, as Okta or Entra ID send it.
+        const samlResponse = encryption
+          ? encodeSamlResponse(encryptResponseAssertion(signLoginResponseXml(buildLoginResponseXml(response), idp, 'assertion'), { certificatePem: encryption.certificatePem }))
+          : buildSignedLoginResponse(response);
         const relayState = form.get('relayState');
         send(
           res,

@@ -14,7 +14,7 @@ import { createOrg } from '../shared/settings/orgs.js';
 import { createLoginLink } from '../shared/sessions/login-links.js';
 import { buildConsole, ConsoleBuildError } from '../scripts/build-console.js';
 import { randomToken } from '../shared/clock.js';
-import { FileSpKeySource } from '../shared/saml/sp-keys.js';
+import { FileSpKeySource, spEncryptionKey } from '../shared/saml/sp-keys.js';
 import { addRoleMapping } from '../shared/settings/role-mappings.js';
 import { updateProvisioningSettings, updateSsoSettings } from '../shared/settings/settings-service.js';
 import { orgUrls } from '../shared/settings/urls.js';
@@ -147,13 +147,20 @@ async function main(): Promise<void> {
     : await startDynamoDbLocal({ port: Number(env.DYNAMODB_PORT ?? 8000), dataDir: env.DATA_DIR });
   const config = readConfig(localStackEnv(env, dynamo.endpoint));
   await createTables(createDynamoClient(dynamo.endpoint), config.tables);
-  const rt = createRuntime(config);
-
-  // The SP key pair that signs AuthnRequests (for orgs that turn signAuthnRequests on).
-  if (config.spKeys.kind === 'file' && !(await rt.spKeys.load())) {
-    const { privateKeyPem, certificatePem } = await createSamlIdpKeys('sso-jit local SP');
-    await new FileSpKeySource(config.spKeys.path).store({ privateKeyPem, certificatePem });
+  // The SP key pair that signs AuthnRequests (for orgs that turn signAuthnRequests on), and
+  // the encryption key IdPs encrypt assertions to (added to a pair stored before it existed).
+  if (config.spKeys.kind === 'file') {
+    // Read and written before the runtime exists: its source caches what it reads for minutes.
+    const stored = await new FileSpKeySource(config.spKeys.path).load();
+    if (!stored?.encryption) {
+      const material = (keys: { privateKeyPem: string; certificatePem: string }) => ({ privateKeyPem: keys.privateKeyPem, certificatePem: keys.certificatePem });
+      const signing = stored ?? material(await createSamlIdpKeys('sso-jit local SP'));
+      const encryption = material(await createSamlIdpKeys('sso-jit local SP encryption'));
+      await new FileSpKeySource(config.spKeys.path).store({ privateKeyPem: signing.privateKeyPem, certificatePem: signing.certificatePem, encryption });
+    }
   }
+
+  const rt = createRuntime(config);
 
   // The console as the Console function serves it in Lambda: built, then read from CONSOLE_DIR.
   // A console that does not build leaves the API running and says why.
@@ -193,6 +200,10 @@ async function main(): Promise<void> {
       roleValues: async (orgId) => {
         const settings = await rt.settings.get(orgId);
         return settings.roleMappings.map((mapping) => matchKey(mapping, settings.roles)).filter((key): key is string => key !== undefined);
+      },
+      encryption: async (orgId) => {
+        const [pair, settings] = await Promise.all([rt.spKeys.load(), rt.settings.get(orgId)]);
+        return pair && { certificatePem: spEncryptionKey(pair).certificatePem, required: settings.sso.saml?.requireEncryptedAssertions === true };
       },
     })],
   });

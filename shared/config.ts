@@ -25,7 +25,7 @@ export interface Config {
   settingsCacheSeconds?: number;
   /** How stored secrets (OIDC client secrets) are sealed: KMS in AWS, the local key file on a developer's machine. */
   secretSealing: { kind: 'kms'; keyId: string } | { kind: 'file'; path: string } | { kind: 'none' };
-  /** The SP key pair that signs AuthnRequests: a Secrets Manager secret in AWS, a file locally, or none. */
+  /** The SP key pairs (signing AuthnRequests, decrypting assertions): a Secrets Manager secret in AWS, a file locally, or none. */
   spKeys: { kind: 'secretsManager'; secretId: string } | { kind: 'file'; path: string } | { kind: 'none' };
   /**
    * The folder holding the built admin console (`index.html`, `assets/`): `CONSOLE_DIR`,

@@ -205,14 +205,14 @@ export const TROUBLESHOOTING = {
     steps: [
       'Set the identity provider’s app to sign with RSA-SHA256 and a SHA-256 digest.',
       'If it cannot, turn on “Accept SHA-1 signatures” under Advanced SAML options.',
-      'For encryption use AES-GCM or AES-CBC with RSA-OAEP key transport.',
+      'For encryption use AES-GCM or AES-CBC content with RSA-OAEP key transport (SHA-1 or SHA-256 digest); RSA-1_5 and 3DES are refused.',
     ],
     where: SSO,
   },
   DECRYPTION_FAILED: {
     meaning: 'The encrypted assertion could not be decrypted with our key.',
     steps: [
-      'The identity provider must encrypt with the encryption certificate in our current SP metadata: re-import our SP metadata URL there (again after any key rotation).',
+      'The identity provider must encrypt with the encryption certificate in our current SP metadata: re-import our SP metadata URL there. After an SP key rotation the previous certificate keeps working only until the next rotation.',
     ],
     where: SSO,
   },

@@ -22,7 +22,7 @@ export function SamlSpValues({ view }: { view: SamlSettingsView }) {
     <div class="sp-values">
       <CopyField label="Service Provider Issuer" value={view.spEntityId} hint="Also called SP Entity ID, Audience URI or Identifier." />
       <CopyField label="ACS URL" value={view.acsUrl} hint="Assertion Consumer Service URL; also called Reply URL or Single sign-on URL." />
-      <CopyField label="SP metadata URL" value={view.metadataUrl} hint="Identity providers that import metadata read all of the above from here." />
+      <CopyField label="SP metadata URL" value={view.metadataUrl} hint="Identity providers that import metadata read all of the above from here, with our signing and encryption certificates." />
     </div>
   );
 }

@@ -63,7 +63,7 @@ function SamlAdvanced({ draft, onChange, problems, readOnly }: { draft: SamlDraf
         checked={draft.requireEncryptedAssertions ?? false}
         onChecked={(requireEncryptedAssertions) => onChange({ requireEncryptedAssertions })}
         disabled={readOnly}
-        hint="Refuse plain assertions (ASSERTION_NOT_ENCRYPTED). The identity provider encrypts with the key in our SP metadata."
+        hint="Refuse plain assertions (ASSERTION_NOT_ENCRYPTED). The identity provider encrypts to the encryption certificate in our SP metadata (AES-GCM or AES-CBC, RSA-OAEP), and still signs."
         problems={problems['saml.requireEncryptedAssertions']}
       />
       <CheckboxField

@@ -16,7 +16,9 @@
  *   Status is read before any signature), `IDP_ISSUER_MISMATCH` of the envelope,
  *   `SIGNATURE_INVALID` (unsigned, signed by a key that is not configured, signature that
  *   does not verify or does not cover its element), `ALGORITHM_NOT_ALLOWED`,
- *   `CERTIFICATE_EXPIRED` (a key the org no longer trusts vouches for nothing).
+ *   `CERTIFICATE_EXPIRED` (a key the org no longer trusts vouches for nothing),
+ *   `ASSERTION_NOT_ENCRYPTED`, and `DECRYPTION_FAILED` of an encrypted assertion whose
+ *   Response is not signed (anyone can encrypt to the SP's public certificate).
  * - OIDC: `STATE_INVALID`, `SSO_NOT_ENABLED`, `IDP_STATUS_ERROR` (the redirect's `error`),
  *   `OIDC_TOKEN_EXCHANGE_FAILED`, `ID_TOKEN_INVALID` before its signature verified
  *   (signature, unknown key, algorithm, JWKS, malformed token).

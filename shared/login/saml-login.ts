@@ -6,6 +6,7 @@ import { LoginError } from '../errors.js';
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import { requireSso } from '../provisioning/plan-login.js';
 import { isRequestId } from '../saml/authn-request.js';
+import { spDecryptionKeys, type SpKeySource } from '../saml/sp-keys.js';
 import { validateSamlResponse } from '../saml/validate-response.js';
 import type { OrgSettings } from '../settings/model.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
@@ -21,6 +22,8 @@ export interface SamlLoginDeps extends LoginDeps {
   settings: SettingsCache;
   loginState: LoginStateRepository;
   baseUrl: string;
+  /** The SP key pair: its encryption keys (current, previous) decrypt EncryptedAssertions. */
+  spKeys: SpKeySource;
 }
 
 
@@ -77,6 +80,8 @@ async function samlLogin(deps: SamlLoginDeps, settings: OrgSettings, input: Saml
     algorithms: { allowSha1: saml.allowSha1 },
     // Validation notes on the failure context what the message claimed and whether its signature verified.
     progress: context,
+    requireEncryptedAssertions: saml.requireEncryptedAssertions,
+    decryptionKeys: async () => spDecryptionKeys(await deps.spKeys.load()),
   });
   const identity: AssertedIdentity = {
     protocol: 'saml',

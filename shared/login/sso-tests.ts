@@ -19,6 +19,7 @@ import { AppError, LoginError } from '../errors.js';
 import { extractEmail, extractRoleValues } from '../provisioning/attributes.js';
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import { planLogin, recordedAttributeNames } from '../provisioning/plan-login.js';
+import { spDecryptionKeys } from '../saml/sp-keys.js';
 import { validateSamlResponse, type ValidatedAssertion } from '../saml/validate-response.js';
 import type { OrgSettings } from '../settings/model.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
@@ -310,6 +311,8 @@ export async function answerSamlTest(deps: SsoTestDeps, input: SamlTestInput): P
       clockSkewSeconds: saml.clockSkewSeconds,
       now: deps.clock.now(),
       algorithms: { allowSha1: saml.allowSha1 },
+      requireEncryptedAssertions: saml.requireEncryptedAssertions,
+      decryptionKeys: async () => spDecryptionKeys(await deps.spKeys.load()),
     });
     found.facts = samlFacts(assertion);
     const identity: AssertedIdentity = {

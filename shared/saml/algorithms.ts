@@ -1,12 +1,16 @@
 /**
  * Which XML-DSig and XML-Enc algorithms a SAML response may use. SHA-1 and MD5 are
  * collision-broken and RSA-1_5 / 3DES encryption are attackable (saml-sec-consider,
- * xmldsig-core §6): a response that names any of them anywhere is refused with
+ * xmldsig-core §6): a signature or digest algorithm outside the allowlists is refused with
  * `ALGORITHM_NOT_ALLOWED`, except RSA-SHA1 signatures and SHA-1 reference digests for an
- * org that turned on `saml.allowSha1` (API.md "SAML as enterprises run it").
+ * org that turned on `saml.allowSha1` (API.md "SAML as enterprises run it"), and so is any
+ * EncryptionMethod outside decrypt.ts's allowlist. The digest of RSA-OAEP key transport
+ * is not a signature: SHA-1 is allowed there (decrypt.ts checks it with the rest of the
+ * key transport).
  */
-import type { Document } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import { LoginError } from '../errors.js';
+import { ALLOWED_ENCRYPTION_ALGORITHMS, encryptionAlgorithmNotAllowed } from './decrypt.js';
 import { NS, attr, descendantElements, elementPath } from './xml.js';
 
 /** What an org's settings allow beyond the default allowlists. */
@@ -45,6 +49,7 @@ export const ALLOWED_TRANSFORMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
 ]);
 
+/** Named here for readers: outside {@link ALLOWED_ENCRYPTION_ALGORITHMS}, so refused wherever they appear. */
 export const REFUSED_ENCRYPTION_ALGORITHMS: ReadonlySet<string> = new Set([
   'http://www.w3.org/2001/04/xmlenc#rsa-1_5',
   'http://www.w3.org/2001/04/xmlenc#tripledes-cbc',
@@ -88,22 +93,26 @@ function refuse(kind: string, element: string, algorithm: string | undefined, po
 
 /**
  * Refuses (`ALGORITHM_NOT_ALLOWED`) any signature or digest algorithm outside the org's
- * allowlists and any refused encryption algorithm, and (`SIGNATURE_INVALID`) any
- * canonicalization or transform outside its list, wherever it appears in the document: a
- * weak algorithm in an element nobody verifies today is still refused, so nothing
+ * allowlists and any encryption algorithm outside decrypt.ts's, and (`SIGNATURE_INVALID`)
+ * any canonicalization or transform outside its list, wherever it appears in the subtree:
+ * a weak algorithm in an element nobody verifies today is still refused, so nothing
  * downstream ever has to decide.
  */
-export function assertAllowedAlgorithms(doc: Document, policy: AlgorithmPolicy = {}): void {
+export function assertAllowedAlgorithms(root: Document | Element, policy: AlgorithmPolicy = {}): void {
   const signatureAlgorithms = signatureAlgorithmsFor(policy);
   const digestAlgorithms = digestAlgorithmsFor(policy);
-  for (const element of descendantElements(doc)) {
+  for (const element of descendantElements(root)) {
     const algorithm = attr(element, 'Algorithm');
+    const parent = element.parentNode as Element | null;
+    // RSA-OAEP's DigestMethod (ds namespace, inside an xenc EncryptionMethod): decrypt.ts checks it.
+    const inEncryptionMethod = parent?.localName === 'EncryptionMethod' && (parent.namespaceURI === NS.xenc || parent.namespaceURI === NS.xenc11);
     if (element.namespaceURI === NS.dsig) {
       switch (element.localName) {
         case 'SignatureMethod':
           if (algorithm === undefined || !signatureAlgorithms.has(algorithm)) refuse('signature', elementPath(element), algorithm, policy);
           break;
         case 'DigestMethod':
+          if (inEncryptionMethod) break;
           if (algorithm === undefined || !digestAlgorithms.has(algorithm)) refuse('digest', elementPath(element), algorithm, policy);
           break;
         case 'CanonicalizationMethod':
@@ -112,10 +121,7 @@ export function assertAllowedAlgorithms(doc: Document, policy: AlgorithmPolicy =
           break;
       }
     } else if (element.localName === 'EncryptionMethod' && algorithm !== undefined) {
-      if (REFUSED_ENCRYPTION_ALGORITHMS.has(algorithm)) refuse('encryption', elementPath(element), algorithm, policy);
-    } else if (element.localName === 'DigestMethod' && (element.namespaceURI === NS.xenc || element.namespaceURI === NS.xenc11)) {
-      // Key-transport digests (RSA-OAEP's DigestMethod) live in the xenc namespaces.
-      if (algorithm !== undefined && WEAK_HASH.test(algorithm)) refuse('digest', elementPath(element), algorithm, policy);
+      if (!ALLOWED_ENCRYPTION_ALGORITHMS.has(algorithm)) throw encryptionAlgorithmNotAllowed(element, algorithm, [...ALLOWED_ENCRYPTION_ALGORITHMS]);
     }
   }
 }

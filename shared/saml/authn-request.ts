@@ -10,10 +10,22 @@ import { escapeXml } from './xml.js';
 
 export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 
-/** The deployment's SP key pair: signs AuthnRequests; its certificate is in the SP metadata. */
-export interface SpKeyPair {
+/** One private key and its certificate (PEM). */
+export interface SpKeyMaterial {
   privateKeyPem: string;
   certificatePem: string;
+}
+
+/**
+ * The deployment's SP key pair: signs AuthnRequests; its certificate is in the SP
+ * metadata. `encryption` is the key IdPs encrypt assertions to (`use="encryption"` in the
+ * metadata) and `previousEncryption` the one it replaced at the last rotation, which still
+ * decrypts until the next. A pair stored before encryption existed has neither: its
+ * signing key then serves for encryption too (sp-keys.ts).
+ */
+export interface SpKeyPair extends SpKeyMaterial {
+  encryption?: SpKeyMaterial;
+  previousEncryption?: SpKeyMaterial;
 }
 
 export interface AuthnRequestInput {

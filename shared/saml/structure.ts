@@ -2,8 +2,8 @@
  * The cheap structural guard every SAML response passes before anything reads it:
  * size, base64, UTF-8, then a lexical and DOM check that refuses what SAML never needs
  * and attacks rely on (DOCTYPE/ENTITY, processing instructions, comments, CDATA,
- * several roots, several Responses or Assertions, duplicate IDs, misplaced Signatures,
- * encrypted assertions).
+ * several roots, several Responses or Assertions (plain or encrypted), duplicate IDs,
+ * misplaced Signatures). A decrypted assertion is checked the same way when it is spliced in.
  *
  * The signature verifier (signature.ts) works on the very document this guard accepted,
  * with the index of IDs built on the same walk. It is deliberately not an XSD
@@ -113,7 +113,8 @@ export interface ParsedResponse {
 /**
  * Parses a decoded SAML response and checks its structure (see the module header).
  * Returns the document, whose root is the one samlp:Response and which holds at most
- * one saml:Assertion, as a direct child of the Response. Throws SAML_MALFORMED.
+ * one saml:Assertion or saml:EncryptedAssertion, as a direct child of the Response.
+ * Throws SAML_MALFORMED.
  */
 export function parseSamlResponseXml(xml: string): Document {
   return parseSamlResponse(xml).doc;
@@ -135,38 +136,75 @@ export function parseSamlResponse(xml: string): ParsedResponse {
   if (attr(root, 'Version') !== '2.0') throw malformed('it is not SAML version 2.0', { expected: '2.0', received: attr(root, 'Version') ?? null });
 
   const ids = new Map<string, Element[]>();
-  const assertions: Element[] = [];
-  for (const element of descendantElements(doc)) {
-    const name = element.localName;
-    // By local name in any namespace: XML-DSig tooling and XSW attacks select by local-name().
-    if (name === 'Response' && element !== root) throw malformed('it contains more than one Response element', { element: elementPath(element) });
-    if (name === 'EncryptedAssertion') {
-      throw malformed('it contains an encrypted assertion, which is not supported yet; turn off assertion encryption for this application at the identity provider');
-    }
-    if (name === 'Assertion') assertions.push(element);
-    if (name === 'Signature') assertSignaturePlacement(element, root);
+  const found: Found = { assertions: [], encrypted: [] };
+  for (const element of descendantElements(doc)) checkElement(element, root, ids, found);
 
-    const attributes = element.attributes;
-    for (let i = 0; i < attributes.length; i++) {
-      const attribute = attributes.item(i)!;
-      const attributeName = attribute.localName ?? attribute.name;
-      if (ID_ATTRIBUTE_NAMES.has(attributeName)) {
-        if (ids.has(attribute.value)) throw malformed('two elements have the same ID', { id: attribute.value, element: elementPath(element) });
-        ids.set(attribute.value, [element]);
-      }
-      if (TIME_ATTRIBUTES.has(attributeName) && !isDateTime(attribute.value)) {
-        throw malformed(`the ${attributeName} time is not a valid date and time`, { element: elementPath(element), received: attribute.value });
-      }
-    }
-  }
-
+  const assertions = [...found.assertions, ...found.encrypted];
   if (assertions.length > 1) throw malformed('it contains more than one Assertion', { received: assertions.map(elementPath) });
   const assertion = assertions[0];
   if (assertion !== undefined && (assertion.parentNode !== root || assertion.namespaceURI !== NS.assertion)) {
-    throw malformed('its Assertion is not where SAML 2.0 puts it', { expected: '/Response/Assertion', received: elementPath(assertion) });
+    throw malformed(`its ${assertion.localName} is not where SAML 2.0 puts it`, { expected: `/Response/${assertion.localName}`, received: elementPath(assertion) });
   }
   return { doc, response: root, ids };
 }
+
+interface Found {
+  assertions: Element[];
+  encrypted: Element[];
+}
+
+/** The guard's check of one element: what it may be, where, its IDs (into `ids`) and its times. */
+function checkElement(element: Element, root: Element, ids: Map<string, Element[]>, found: Found): void {
+  const name = element.localName;
+  // By local name in any namespace: XML-DSig tooling and XSW attacks select by local-name().
+  if (name === 'Response' && element !== root) throw malformed('it contains more than one Response element', { element: elementPath(element) });
+  if (name === 'EncryptedAssertion') found.encrypted.push(element);
+  if (name === 'Assertion') found.assertions.push(element);
+  if (name === 'Signature') assertSignaturePlacement(element, root);
+
+  const attributes = element.attributes;
+  for (let i = 0; i < attributes.length; i++) {
+    const attribute = attributes.item(i)!;
+    const attributeName = attribute.localName ?? attribute.name;
+    if (ID_ATTRIBUTE_NAMES.has(attributeName)) {
+      const carriers = ids.get(attribute.value);
+      if (carriers === undefined) ids.set(attribute.value, [element]);
+      // pysaml2 (xmlsec1) gives both of its Signatures Id="Signature1". Nothing resolves a
+      // Signature's own Id; both stay carriers, so a Reference to it never verifies.
+      else if (isSignature(element) && carriers.every(isSignature)) carriers.push(element);
+      else throw malformed('two elements have the same ID', { id: attribute.value, element: elementPath(element) });
+    }
+    if (TIME_ATTRIBUTES.has(attributeName) && !isDateTime(attribute.value)) {
+      throw malformed(`the ${attributeName} time is not a valid date and time`, { element: elementPath(element), received: attribute.value });
+    }
+  }
+}
+
+/**
+ * Parses the plaintext of an EncryptedAssertion with the guard's own bounds (no DOCTYPE,
+ * entities, comments, CDATA; element, namespace and depth limits). Throws SAML_MALFORMED
+ * (the decryptor turns any failure into DECRYPTION_FAILED).
+ */
+export function parseDecryptedXml(xml: string): Document {
+  return parseXml(xml);
+}
+
+/**
+ * Puts a decrypted Assertion (imported into `parsed.doc`) in place of the
+ * EncryptedAssertion it came from, and checks it as the guard checked the rest: no
+ * Response, Assertion or EncryptedAssertion inside it, Signatures only its own, IDs
+ * unique in the whole document (added to `parsed.ids`), valid times. Throws SAML_MALFORMED.
+ */
+export function spliceDecryptedAssertion(parsed: ParsedResponse, encrypted: Element, assertion: Element): void {
+  if (encrypted.parentNode !== parsed.response) throw malformed('its EncryptedAssertion is not where SAML 2.0 puts it', { expected: '/Response/EncryptedAssertion' });
+  parsed.response.replaceChild(assertion, encrypted);
+  const ids = parsed.ids as Map<string, Element[]>;
+  const found: Found = { assertions: [], encrypted: [] };
+  for (const element of descendantElements(assertion)) checkElement(element, parsed.response, ids, found);
+  if (found.assertions.length !== 1 || found.encrypted.length > 0) throw malformed('its encrypted assertion contains another Assertion', { received: found.assertions.map(elementPath) });
+}
+
+const isSignature = (element: Element): boolean => element.localName === 'Signature' && element.namespaceURI === NS.dsig;
 
 /** Signatures may only be the Response's own or the Assertion's own, one each, in the XML-DSig namespace. */
 function assertSignaturePlacement(signature: Element, root: Element): void {

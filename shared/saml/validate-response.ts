@@ -9,12 +9,14 @@
  * Not done here: matching InResponseTo to a pending AuthnRequest, and the replay marker
  * (the caller records `assertionId` until `notOnOrAfter`).
  */
+import type { KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { LoginError, type ErrorDetails } from '../errors.js';
 import { assertAllowedAlgorithms, type AlgorithmPolicy } from './algorithms.js';
+import { decryptAssertion } from './decrypt.js';
 import { trustedKeys, type TrustedKey } from './idp-keys.js';
 import { SignatureRefused, signatureError, verifyEnvelopedSignature, type IdIndex } from './signature.js';
-import { decodeSamlResponse, isDateTime, malformed, parseSamlResponse } from './structure.js';
+import { decodeSamlResponse, isDateTime, malformed, parseDecryptedXml, parseSamlResponse, spliceDecryptedAssertion, type ParsedResponse } from './structure.js';
 import { BEARER_METHOD, NS, STATUS_SUCCESS, attr, childElements, firstChildElement, textOnly } from './xml.js';
 
 export { MAX_SAML_RESPONSE_BYTES, maxSamlResponseBytes } from './structure.js';
@@ -33,6 +35,13 @@ export interface SamlValidationInput {
   orgId?: string;
   /** Filled in as validation goes, so a caller recording a failure knows how far it got; optional. */
   progress?: SamlValidationProgress;
+  /** Refuse a plain (unencrypted) assertion with ASSERTION_NOT_ENCRYPTED (`saml.requireEncryptedAssertions`). */
+  requireEncryptedAssertions?: boolean;
+  /**
+   * The SP's decryption keys, current first (sp-keys.ts `spDecryptionKeys`): asked for only
+   * when the response holds an EncryptedAssertion. None: every one is DECRYPTION_FAILED.
+   */
+  decryptionKeys?: () => Promise<readonly KeyObject[]>;
 }
 
 /**
@@ -86,8 +95,9 @@ const ISSUER_MISMATCH_MESSAGE =
  * Validates a posted SAMLResponse for one org and returns what the signed assertion says.
  *
  * @throws LoginError with the API's codes: SAML_MALFORMED, IDP_STATUS_ERROR,
- *   IDP_ISSUER_MISMATCH, SIGNATURE_INVALID, ALGORITHM_NOT_ALLOWED, CERTIFICATE_EXPIRED, DESTINATION_MISMATCH, AUDIENCE_MISMATCH,
- *   ASSERTION_EXPIRED, ASSERTION_NOT_YET_VALID, IN_RESPONSE_TO_INVALID. `details` carry
+ *   IDP_ISSUER_MISMATCH, SIGNATURE_INVALID, DESTINATION_MISMATCH, AUDIENCE_MISMATCH,
+ *   ASSERTION_EXPIRED, ASSERTION_NOT_YET_VALID, IN_RESPONSE_TO_INVALID,
+ *   ASSERTION_NOT_ENCRYPTED, ALGORITHM_NOT_ALLOWED, CERTIFICATE_EXPIRED, DECRYPTION_FAILED. `details` carry
  *   the expected and received values for the admin; messages say what to fix.
  * @example
  * const assertion = await validateSamlResponse({
@@ -101,23 +111,59 @@ const ISSUER_MISMATCH_MESSAGE =
 export async function validateSamlResponse(input: SamlValidationInput): Promise<ValidatedAssertion> {
   // 1. Structure: size, base64, XML, and nothing SAML does not need. The one parse.
   const xml = decodeSamlResponse(input.samlResponse);
-  const { doc, response, ids } = parseSamlResponse(xml);
+  const parsed = parseSamlResponse(xml);
+  const { doc, response, ids } = parsed;
   if (input.progress) input.progress.claimed = claimedSender(response);
 
   // 2. Status: an IdP that refused the login usually sends no assertion, often unsigned.
   assertStatusSuccess(response);
-  const documentAssertion = childElements(response, NS.assertion, 'Assertion')[0];
-  if (documentAssertion === undefined) throw malformed('it contains no Assertion');
+  const encryptedAssertion = childElements(response, NS.assertion, 'EncryptedAssertion')[0];
+  let documentAssertion = childElements(response, NS.assertion, 'Assertion')[0];
+  if (documentAssertion === undefined && encryptedAssertion === undefined) throw malformed('it contains no Assertion');
+  if (encryptedAssertion === undefined && input.requireEncryptedAssertions) {
+    throw new LoginError(
+      'ASSERTION_NOT_ENCRYPTED',
+      "The SAML assertion is not encrypted, and this organization requires encrypted assertions. Ask your administrator to turn on assertion encryption at the identity provider, with the encryption certificate from this organization's SP metadata.",
+      { details: { reason: 'plain assertion refused', expected: 'EncryptedAssertion', received: 'Assertion' } },
+    );
+  }
 
-  // 3. Issuer, before the signature: tells the admin that another IdP answered.
-  const issuer = assertIssuers(response, documentAssertion, input.idp.entityId);
-  const context: ErrorDetails = { issuer };
-
-  // 4. Signatures: allowed algorithms anywhere, then each present signature verified on
-  // this DOM with the configured keys (signature.ts). Both must verify when both are there.
+  // 3. Issuer, before the signature: tells the admin that another IdP answered (the
+  // Response's only, while the Assertion is encrypted). Then the allowed algorithms
+  // anywhere (signatures and encryption), before any key is used.
+  if (documentAssertion !== undefined) assertIssuers(response, documentAssertion, input.idp.entityId);
   assertAllowedAlgorithms(doc, input.algorithms);
   const responseSignature = firstChildElement(response, NS.dsig, 'Signature');
-  const assertionSignature = firstChildElement(documentAssertion, NS.dsig, 'Signature');
+  const keys = trustedKeys(input.idp.certificates);
+  // Keys past their certificate's notAfter do not verify (CERTIFICATE_EXPIRED); SHA-1 only under allowSha1.
+  const signing: SigningPolicy = { policy: input.algorithms ?? {}, now: input.now };
+
+  // 3a. Encrypted: a Response signature covers the EncryptedAssertion as sent, so it is
+  // verified before anything is decrypted; then the Assertion takes its place and is
+  // checked exactly like a plain one (its own signature verifies on its own).
+  let responseVerified = false;
+  if (encryptedAssertion !== undefined) {
+    const issuer = assertIssuers(response, undefined, input.idp.entityId);
+    if (responseSignature !== undefined) {
+      requireKeys(keys, { issuer });
+      if (verifiedResponse(response, responseSignature, ids, keys, { issuer }, false, signing) !== encryptedAssertion) {
+        throw malformed('its signed Response does not contain the EncryptedAssertion', { issuer });
+      }
+      responseVerified = true;
+      if (input.progress) input.progress.signatureVerified = true;
+    }
+    documentAssertion = await decrypted(parsed, encryptedAssertion, input, { issuer });
+    // What the decrypted assertion claims (unverified still): tells repeated attempts apart.
+    if (input.progress) input.progress.claimed = claimedSender(response);
+  }
+  const plainAssertion = documentAssertion!;
+
+  const issuer = assertIssuers(response, plainAssertion, input.idp.entityId);
+  const context: ErrorDetails = { issuer };
+
+  // 4. Signatures: each present signature verified on this DOM with the configured keys
+  // (signature.ts). Both must verify when both are there.
+  const assertionSignature = firstChildElement(plainAssertion, NS.dsig, 'Signature');
   if (responseSignature === undefined && assertionSignature === undefined) {
     throw new LoginError(
       'SIGNATURE_INVALID',
@@ -125,13 +171,8 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
       { details: { ...context, reason: 'no signature' } },
     );
   }
-  const keys = trustedKeys(input.idp.certificates);
-  if (keys.length === 0) {
-    throw new LoginError('SIGNATURE_INVALID', 'No IdP signing certificate is configured for this organization. Ask your administrator to add one in the SSO settings.', {
-      details: { ...context, reason: 'no certificate configured' },
-    });
-  }
-  const assertion = verifiedAssertion(response, responseSignature, documentAssertion, assertionSignature, ids, keys, context, { policy: input.algorithms ?? {}, now: input.now });
+  requireKeys(keys, context);
+  const assertion = verifiedAssertion(response, responseVerified ? 'verified' : responseSignature, plainAssertion, assertionSignature, ids, keys, context, responseSignature !== undefined && assertionSignature !== undefined, signing);
   if (input.progress) input.progress.signatureVerified = true;
 
   // 5. From here on every value is read from `assertion`: the element a verified Reference
@@ -246,13 +287,12 @@ function claimedSender(response: Element): { issuer?: string; nameId?: string } 
   return { ...(issuer ? { issuer } : {}), ...(nameId ? { nameId } : {}) };
 }
 
-/** The Assertion's Issuer is required, the Response's optional; both must be the configured entity. */
-function assertIssuers(response: Element, assertion: Element, expected: string): string {
+/** The Assertion's Issuer is required, the Response's optional; both must be the configured entity (the Response's only, before decryption). */
+function assertIssuers(response: Element, assertion: Element | undefined, expected: string): string {
   const received: string[] = [];
-  for (const [parent, required] of [
-    [response, false],
-    [assertion, true],
-  ] as const) {
+  const parents: [Element, boolean][] = [[response, false]];
+  if (assertion !== undefined) parents.push([assertion, true]);
+  for (const [parent, required] of parents) {
     const issuers = childElements(parent, NS.assertion, 'Issuer');
     if (issuers.length > 1) throw malformed(`its ${parent.localName} has more than one Issuer`);
     if (issuers.length === 0) {
@@ -270,41 +310,80 @@ function assertIssuers(response: Element, assertion: Element, expected: string):
   return expected;
 }
 
+function requireKeys(keys: readonly TrustedKey[], context: ErrorDetails): void {
+  if (keys.length > 0) return;
+  throw new LoginError('SIGNATURE_INVALID', 'No IdP signing certificate is configured for this organization. Ask your administrator to add one in the SSO settings.', {
+    details: { ...context, reason: 'no certificate configured' },
+  });
+}
+
+/** What a signature is held to beyond its keys: the org's algorithm policy and the time certificates are judged at. */
+interface SigningPolicy {
+  policy: AlgorithmPolicy;
+  now: Date;
+}
+
+function verifySignature(signed: Element, signature: Element, ids: IdIndex, keys: readonly TrustedKey[], context: ErrorDetails, bothSigned: boolean, signing: SigningPolicy): Element {
+  try {
+    return verifyEnvelopedSignature(signed, signature, ids, keys, signing);
+  } catch (error) {
+    if (error instanceof SignatureRefused) throw signatureError(error, context, bothSigned);
+    throw error;
+  }
+}
+
+/** The verified Response's one Assertion or EncryptedAssertion child, found inside the element the Reference points to. */
+function verifiedResponse(
+  response: Element,
+  signature: Element,
+  ids: IdIndex,
+  keys: readonly TrustedKey[],
+  context: ErrorDetails,
+  bothSigned: boolean,
+  signing: SigningPolicy,
+): Element {
+  const signedResponse = verifySignature(response, signature, ids, keys, context, bothSigned, signing);
+  const inside = [...childElements(signedResponse, NS.assertion, 'Assertion'), ...childElements(signedResponse, NS.assertion, 'EncryptedAssertion')];
+  if (inside.length !== 1) throw malformed('its signed Response does not contain exactly one Assertion', context);
+  return inside[0]!;
+}
+
+/** Decrypts the EncryptedAssertion with the SP's keys and splices the Assertion in its place. */
+async function decrypted(parsed: ParsedResponse, encrypted: Element, input: SamlValidationInput, context: ErrorDetails): Promise<Element> {
+  const keys = input.decryptionKeys ? await input.decryptionKeys() : [];
+  const assertion = decryptAssertion(parsed.doc, encrypted, keys, context, parseDecryptedXml);
+  spliceDecryptedAssertion(parsed, encrypted, assertion);
+  // What was encrypted is held to the same algorithms as the rest.
+  assertAllowedAlgorithms(assertion, input.algorithms);
+  return assertion;
+}
+
 /**
  * Verifies every signature the response carries and returns the signed Assertion: the
  * Assertion's own Reference target when it is signed, else the one Assertion child of the
  * Response the Response's Reference points to. Either way found by the verified ID, and
  * where SAML puts it (a direct child of the root Response, never inside an Advice or any
- * other wrapper), so the element read is the element signed.
+ * other wrapper), so the element read is the element signed. A Response signature
+ * already verified before decryption is passed as 'verified': the Assertion then is the
+ * one spliced in place of the EncryptedAssertion it covered ('verified').
  */
 function verifiedAssertion(
   response: Element,
-  responseSignature: Element | undefined,
+  responseSignature: Element | 'verified' | undefined,
   documentAssertion: Element,
   assertionSignature: Element | undefined,
   ids: IdIndex,
   keys: readonly TrustedKey[],
   context: ErrorDetails,
-  options: { policy: AlgorithmPolicy; now: Date },
+  bothSigned: boolean,
+  signing: SigningPolicy,
 ): Element {
-  const bothSigned = responseSignature !== undefined && assertionSignature !== undefined;
-  const verify = (signed: Element, signature: Element): Element => {
-    try {
-      return verifyEnvelopedSignature(signed, signature, ids, keys, options);
-    } catch (error) {
-      if (error instanceof SignatureRefused) throw signatureError(error, context, bothSigned);
-      throw error;
-    }
-  };
   let assertion: Element | undefined;
-  if (responseSignature !== undefined) {
-    const signedResponse = verify(response, responseSignature);
-    const inside = childElements(signedResponse, NS.assertion, 'Assertion');
-    if (inside.length !== 1) throw malformed('its signed Response does not contain exactly one Assertion', context);
-    assertion = inside[0];
-  }
+  // 'verified': the Response signature covered the EncryptedAssertion this Assertion was decrypted from.
+  if (responseSignature === 'verified') assertion = documentAssertion;
+  else if (responseSignature !== undefined) assertion = verifiedResponse(response, responseSignature, ids, keys, context, bothSigned, signing);
   if (assertionSignature !== undefined) {
-    const signedAssertion = verify(documentAssertion, assertionSignature);
+    const signedAssertion = verifySignature(documentAssertion, assertionSignature, ids, keys, context, bothSigned, signing);
     if (assertion !== undefined && assertion !== signedAssertion) throw malformed('the signed Response and the signed Assertion disagree', context);
     assertion = signedAssertion;
   }

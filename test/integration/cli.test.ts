@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/cli.js';
 import { createRuntime } from '../../functions/runtime.js';
 import { readConfig } from '../../shared/config.js';
+import { spDecryptionKeys } from '../../shared/saml/sp-keys.js';
 import { redeemLoginLink } from '../../shared/sessions/login-links.js';
 import { localStackEnv } from '../../local/local-config.js';
 import { useTestTables, type TestTables } from '../support/dynamodb.js';
@@ -152,6 +153,32 @@ describe('sso-jit sp-key rotate', () => {
     expect(output).toMatch(/SHA-256 [0-9A-F:]{95}/);
     expect(pair?.privateKeyPem).toContain('PRIVATE KEY');
     expect(new X509Certificate(pair!.certificatePem).checkPrivateKey(createPrivateKey(pair!.privateKeyPem))).toBe(true);
+  });
+
+  it('rotates the encryption key too and keeps the one it replaced for decryption, dropping the one before', async () => {
+    await main(['sp-key', 'rotate'], env);
+    const first = (await server().spKeys.load())!;
+    const output = await main(['sp-key', 'rotate'], env);
+    const second = (await server().spKeys.load())!;
+
+    expect(output).toMatch(/encryption certificate \(SHA-256 [0-9A-F:]{95}\)/);
+    expect(second.encryption!.certificatePem).not.toBe(first.encryption!.certificatePem);
+    expect(second.encryption!.certificatePem).not.toBe(second.certificatePem);
+    expect(new X509Certificate(second.encryption!.certificatePem).checkPrivateKey(createPrivateKey(second.encryption!.privateKeyPem))).toBe(true);
+    expect(second.previousEncryption).toEqual(first.encryption);
+    expect(JSON.stringify(second)).not.toContain(first.previousEncryption?.privateKeyPem ?? 'none');
+  });
+
+  it('keeps a key pair stored before encryption existed working: its signing key was the encryption key, and stays the previous one', async () => {
+    const legacy = (await server().spKeys.load())!;
+    writeFileSync(env.SP_KEY_FILE!, JSON.stringify({ privateKeyPem: legacy.privateKeyPem, certificatePem: legacy.certificatePem }));
+    expect(spDecryptionKeys(await server().spKeys.load())).toHaveLength(1);
+
+    await main(['sp-key', 'rotate'], env);
+
+    const rotated = (await server().spKeys.load())!;
+    expect(rotated.previousEncryption).toEqual({ privateKeyPem: legacy.privateKeyPem, certificatePem: legacy.certificatePem });
+    expect(spDecryptionKeys(rotated)).toHaveLength(2);
   });
 });
 

@@ -12,6 +12,8 @@ import { main } from '../../bin/cli.js';
 import { createDailyCheckHandler } from '../../functions/daily-check.js';
 import { createSamlIdpKeys, type SamlIdpKeys } from '../../local/saml-idp.js';
 import { dailyCheck, refreshIdpMetadata } from '../../shared/settings/daily-check.js';
+import { staticSpKeySource } from '../../shared/saml/sp-keys.js';
+import { makeTestCert } from '../support/certificates.js';
 import { certificateBody } from '../support/saml-edits.js';
 import { apiClient, createSamlOrg, startTestService, tokenFor, type TestService } from '../support/service.js';
 
@@ -218,5 +220,30 @@ describe('the DailyCheck function', () => {
     expect(summary.metadataChanged).toBeGreaterThanOrEqual(1);
     expect(summary.minIdpCertificateDaysLeft).toBeGreaterThan(300);
     expect((await org.sso()).saml.ssoUrl).toBe('https://idp.daily.test/sso');
+  });
+
+  it('publishes SpCertificateDaysLeft for whichever SP certificate, signing or encryption, expires first', async () => {
+    const [signing, encryption] = await Promise.all([makeTestCert('sso-jit SP', { validDays: 300 }), makeTestCert('sso-jit SP encryption', { validDays: 20 })]);
+    const spKeys = staticSpKeySource({
+      privateKeyPem: signing.privateKeyPem,
+      certificatePem: signing.pem,
+      encryption: { privateKeyPem: encryption.privateKeyPem, certificatePem: encryption.pem },
+    });
+    const daysLeft = (cert: typeof signing) => Math.floor((cert.x509.validToDate.getTime() - service.clock.now().getTime()) / 86_400_000);
+
+    const summary = await createDailyCheckHandler({ ...service.rt, spKeys })();
+
+    expect(summary.spSigningCertificateDaysLeft).toBe(daysLeft(signing));
+    expect(summary.spEncryptionCertificateDaysLeft).toBe(daysLeft(encryption));
+    expect(summary.spCertificateDaysLeft).toBe(daysLeft(encryption));
+  });
+
+  it('counts the signing certificate as the encryption one for a key pair stored before encryption existed', async () => {
+    const signing = await makeTestCert('sso-jit SP', { validDays: 100 });
+
+    const summary = await createDailyCheckHandler({ ...service.rt, spKeys: staticSpKeySource({ privateKeyPem: signing.privateKeyPem, certificatePem: signing.pem }) })();
+
+    expect(summary.spEncryptionCertificateDaysLeft).toBe(summary.spSigningCertificateDaysLeft);
+    expect(summary.spCertificateDaysLeft).toBe(summary.spSigningCertificateDaysLeft);
   });
 });

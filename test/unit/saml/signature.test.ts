@@ -126,7 +126,7 @@ describe('validateSamlResponse refuses weak algorithms', () => {
     await expectRefusal(validate(idp, xml), 'ALGORITHM_NOT_ALLOWED');
   });
 
-  it('refuses an RSA-1_5 key transport algorithm anywhere in the response', async () => {
+  it('refuses an RSA-1_5 key transport algorithm anywhere in the response with ALGORITHM_NOT_ALLOWED', async () => {
     const encryptedAttribute =
       '<saml:EncryptedAttribute><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#">' +
       '<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-1_5"/>' +

@@ -2,14 +2,16 @@ import { DOMParser } from '@xmldom/xmldom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSamlIdpKeys, type SamlIdpKeys } from '../../../local/saml-idp.js';
 import { buildSpMetadataXml } from '../../../shared/saml/index.js';
+import { SP_ENCRYPTION_METHODS } from '../../../shared/saml/sp-metadata.js';
 import { SP } from './fixtures.js';
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 
 let spKeys: SamlIdpKeys;
+let encryptionKeys: SamlIdpKeys;
 
 beforeAll(async () => {
-  spKeys = await createSamlIdpKeys(SP.entityId);
+  [spKeys, encryptionKeys] = await Promise.all([createSamlIdpKeys(SP.entityId), createSamlIdpKeys('encryption')]);
 });
 
 const parse = (xml: string) =>
@@ -57,6 +59,27 @@ describe('buildSpMetadataXml', () => {
     const certificate = keyDescriptor.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'X509Certificate').item(0)!.textContent;
     expect(certificate).toBe(spKeys.certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''));
     expect(doc.getElementsByTagNameNS(MD, 'SPSSODescriptor').item(0)!.getAttribute('AuthnRequestsSigned')).toBe('true');
+  });
+
+  it('publishes the encryption certificate beside the signing one, with the algorithms the ACS decrypts', () => {
+    const doc = parse(buildSpMetadataXml({ ...SP, signingCertificatePem: spKeys.certificatePem, encryptionCertificatePem: encryptionKeys.certificatePem }));
+
+    const descriptors = doc.getElementsByTagNameNS(MD, 'KeyDescriptor');
+    expect([descriptors.item(0)!.getAttribute('use'), descriptors.item(1)!.getAttribute('use')]).toEqual(['signing', 'encryption']);
+    const encryption = descriptors.item(1)!;
+    expect(encryption.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'X509Certificate').item(0)!.textContent).toBe(
+      encryptionKeys.certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''),
+    );
+    const methods = encryption.getElementsByTagNameNS(MD, 'EncryptionMethod');
+    expect(Array.from({ length: methods.length }, (_, i) => methods.item(i)!.getAttribute('Algorithm'))).toEqual([...SP_ENCRYPTION_METHODS]);
+    expect(SP_ENCRYPTION_METHODS).toEqual([
+      'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+      'http://www.w3.org/2009/xmlenc11#aes128-gcm',
+      'http://www.w3.org/2001/04/xmlenc#aes256-cbc',
+      'http://www.w3.org/2001/04/xmlenc#aes128-cbc',
+      'http://www.w3.org/2009/xmlenc11#rsa-oaep',
+      'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+    ]);
   });
 
   it('escapes URLs that contain XML special characters', () => {

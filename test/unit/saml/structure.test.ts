@@ -149,12 +149,18 @@ describe('validateSamlResponse refuses ambiguous SAML structure', () => {
     await expectRefusal(validate(idp, signLoginResponseXml(empty, idp, 'response')), 'SAML_MALFORMED');
   });
 
-  it('refuses an encrypted assertion and says it is not supported yet', async () => {
+  it('refuses a response with both an Assertion and an EncryptedAssertion', async () => {
     const xml = unsignedXml(idp);
-    const encrypted = replaceOnce(xml, assertionOf(xml), '<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"/></saml:EncryptedAssertion>');
+    const both = replaceOnce(xml, '</samlp:Response>', '<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"/></saml:EncryptedAssertion></samlp:Response>');
 
-    const error = await expectRefusal(validate(idp, signLoginResponseXml(encrypted, idp, 'response')), 'SAML_MALFORMED');
-    expect(error.message).toMatch(/not supported yet/);
+    await expectRefusal(validate(idp, signLoginResponseXml(both, idp, 'response')), 'SAML_MALFORMED');
+  });
+
+  it('refuses an EncryptedAssertion that is not a child of the Response', async () => {
+    const xml = unsignedXml(idp);
+    const nested = replaceOnce(xml, assertionOf(xml), '<samlp:Extensions><saml:EncryptedAssertion/></samlp:Extensions>');
+
+    await expectRefusal(validate(idp, signLoginResponseXml(nested, idp, 'response')), 'SAML_MALFORMED');
   });
 
   it('refuses two elements with the same ID', async () => {
@@ -163,6 +169,26 @@ describe('validateSamlResponse refuses ambiguous SAML structure', () => {
 
     const error = await expectRefusal(validate(idp, signLoginResponseXml(duplicated, idp, 'assertion')), 'SAML_MALFORMED');
     expect(error.details.id).toBe('dup');
+  });
+
+  it('accepts two Signatures with the same Id, as pysaml2 (xmlsec1) signs both Response and Assertion', async () => {
+    const withId = (xml: string, nth: number) => {
+      let seen = -1;
+      return xml.replace(/<ds:Signature /g, (tag) => (++seen === nth ? '<ds:Signature Id="Signature1" ' : tag));
+    };
+    const assertionSigned = withId(signLoginResponseXml(unsignedXml(idp), idp, 'assertion'), 0);
+    const both = withId(signLoginResponseXml(assertionSigned, idp, 'response'), 0);
+    expect(both.match(/Id="Signature1"/g)).toHaveLength(2);
+
+    expect((await validate(idp, both)).nameId).toBe('ada@acme.com');
+  });
+
+  it('still refuses an element other than a Signature that shares a Signature\'s Id', async () => {
+    const signed = signedXml(idp).replace('<ds:Signature ', '<ds:Signature Id="sig-1" ');
+    const duplicated = replaceOnce(signed, '<samlp:Status>', '<samlp:Status Id="sig-1">');
+
+    const error = await expectRefusal(validate(idp, duplicated), 'SAML_MALFORMED');
+    expect(error.details.id).toBe('sig-1');
   });
 
   it('refuses a Signature outside the Response and the Assertion', async () => {
