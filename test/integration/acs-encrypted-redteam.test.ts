@@ -12,7 +12,6 @@ import {
   CONTENT_ENCRYPTION,
   KEY_TRANSPORT,
   OAEP_DIGEST,
-  encryptAssertion,
   encryptContent,
   encryptedAssertionElement,
   encryptResponseAssertion,
