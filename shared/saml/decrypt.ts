@@ -99,6 +99,41 @@ export function encryptionAlgorithmNotAllowed(element: Element, algorithm: strin
   );
 }
 
+/**
+ * AES-CBC has no integrity of its own: decrypting a CBC ciphertext nobody authenticated
+ * and answering differently when its plaintext parses or not is the oracle of the
+ * XML-Encryption attacks (Jager & Somorovsky, 2011) that decrypt a captured assertion
+ * byte by byte, and no uniform error hides it (the parse itself takes time). So CBC
+ * content is decrypted only when a verified Response signature covers the
+ * EncryptedAssertion as sent; otherwise it is refused from what the message names,
+ * before any key is used. AES-GCM authenticates itself and is always decrypted.
+ *
+ * @param responseVerified a Response signature by the org's IdP verified over `encrypted`
+ * @throws LoginError `ALGORITHM_NOT_ALLOWED` for CBC content without it
+ */
+export function assertContentAuthenticated(encrypted: Element, responseVerified: boolean, context: ErrorDetails = {}): void {
+  if (responseVerified) return;
+  for (const data of childElements(encrypted, NS.xenc, 'EncryptedData')) {
+    for (const method of childElements(data, NS.xenc, 'EncryptionMethod')) {
+      const algorithm = attr(method, 'Algorithm');
+      if (algorithm === undefined || CONTENT_CIPHERS.get(algorithm)?.mode !== 'cbc') continue;
+      throw new LoginError(
+        'ALGORITHM_NOT_ALLOWED',
+        'The SAML assertion is encrypted with AES-CBC in a Response that is not signed. AES-CBC is accepted only inside a signed Response. Ask your administrator to configure the identity provider to sign the whole Response (as well as the assertion), or to encrypt with AES-GCM.',
+        {
+          details: {
+            ...context,
+            reason: 'AES-CBC content without a verified Response signature',
+            element: elementPath(method),
+            received: algorithm,
+            expected: [CONTENT_ENCRYPTION.aes256Gcm, CONTENT_ENCRYPTION.aes128Gcm, 'AES-CBC inside a signed Response'],
+          },
+        },
+      );
+    }
+  }
+}
+
 /** A private key the SP decrypts with, as a KeyObject (parsed once per PEM). */
 const parsedKeys = new Map<string, KeyObject>();
 export function decryptionKey(privateKeyPem: string): KeyObject {

@@ -13,7 +13,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { LoginError, type ErrorDetails } from '../errors.js';
 import { assertAllowedAlgorithms, type AlgorithmPolicy } from './algorithms.js';
-import { decryptAssertion } from './decrypt.js';
+import { assertContentAuthenticated, decryptAssertion } from './decrypt.js';
 import { trustedKeys, type TrustedKey } from './idp-keys.js';
 import { SignatureRefused, signatureError, verifyEnvelopedSignature, type IdIndex } from './signature.js';
 import { decodeSamlResponse, isDateTime, malformed, parseDecryptedXml, parseSamlResponse, spliceDecryptedAssertion, type ParsedResponse } from './structure.js';
@@ -152,6 +152,8 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
       responseVerified = true;
       if (input.progress) input.progress.signatureVerified = true;
     }
+    // AES-CBC is malleable: only a ciphertext the verified Response signature covers is decrypted.
+    assertContentAuthenticated(encryptedAssertion, responseVerified, { issuer });
     documentAssertion = await decrypted(parsed, encryptedAssertion, input, { issuer });
     // What the decrypted assertion claims (unverified still): tells repeated attempts apart.
     if (input.progress) input.progress.claimed = claimedSender(response);

@@ -92,7 +92,10 @@ describe('the ACS decrypts an EncryptedAssertion and provisions its subject', ()
   it.each(COMBINATIONS)('$name', async ({ encryption: options }) => {
     const nameId = nextEmail();
 
-    const response = await post(org, encryptedSigned(org, options, { nameId }));
+    const encrypted = encryptedSigned(org, options, { nameId });
+    // AES-CBC is decrypted only under a signed Response (no CBC decryption oracle).
+    const cbc = options.content === CONTENT_ENCRYPTION.aes128Cbc || options.content === CONTENT_ENCRYPTION.aes256Cbc;
+    const response = await post(org, cbc ? signLoginResponseXml(encrypted, idp, 'response') : encrypted);
 
     expect(response.status, await response.clone().text()).toBe(302);
     expect(sessionCookieOf(response)).toBeDefined();
@@ -184,9 +187,10 @@ describe('the ACS refuses encrypted-assertion attacks', () => {
 
 describe('padding-oracle shapes all get the one answer', () => {
   const signedAssertion = () => Buffer.from(assertionOf(signLoginResponseXml(xmlFor(org), idp, 'assertion')));
+  // Shapes made by the IdP itself, inside its signed Response: the only way CBC content reaches the decryptor.
   const inResponse = (element: string) => {
     const xml = xmlFor(org);
-    return replaceOnce(xml, assertionOf(xml), element);
+    return signLoginResponseXml(replaceOnce(xml, assertionOf(xml), element), idp, 'response');
   };
   const element = (content: string, wrappedKey: Buffer, cipherValue: Buffer) =>
     encryptedAssertionElement({ keyTransport: KEY_TRANSPORT.rsaOaepMgf1p, content, wrappedKey, cipherValue });
@@ -217,7 +221,7 @@ describe('padding-oracle shapes all get the one answer', () => {
       data[data.length - 3]! ^= 0x80;
       return inResponse(element(CONTENT_ENCRYPTION.aes256Gcm, wrapped(cek), data));
     }],
-    ['wrong key', () => encryptResponseAssertion(signLoginResponseXml(xmlFor(org), idp, 'assertion'), { certificatePem: older.certificatePem, content: CONTENT_ENCRYPTION.aes128Cbc })],
+    ['wrong key', () => signLoginResponseXml(encryptResponseAssertion(signLoginResponseXml(xmlFor(org), idp, 'assertion'), { certificatePem: older.certificatePem, content: CONTENT_ENCRYPTION.aes128Cbc }), idp, 'response')],
     ['a CEK of the wrong size', () => {
       const cek = randomBytes(16);
       return inResponse(element(CONTENT_ENCRYPTION.aes256Gcm, wrapped(cek), encryptContent(signedAssertion(), Buffer.concat([cek, cek]), CONTENT_ENCRYPTION.aes256Gcm)));

@@ -56,7 +56,7 @@ describe('pysaml2 (xmlsec1) as the IdP, encrypting to our SP metadata', () => {
   });
 
   it.each([
-    { signResponse: false, content: 'aes256-cbc' as const },
+    { signResponse: true, content: 'aes256-cbc' as const },
     { signResponse: true, content: 'aes128-cbc' as const },
     { signResponse: false, content: 'aes128-gcm' as const },
     { signResponse: true, content: 'aes256-gcm' as const },
@@ -73,5 +73,15 @@ describe('pysaml2 (xmlsec1) as the IdP, encrypting to our SP metadata', () => {
     expect(sessionCookieOf(response)).toBeDefined();
     const user = (await service.rt.users.list(org.orgId, { limit: 100 })).items.find((candidate) => candidate.email === nameId);
     expect(user).toMatchObject({ email: nameId, provisionedBy: 'jit' });
+  });
+
+  it('refuses pysaml2\'s AES-CBC encrypted assertion in an unsigned Response with ALGORITHM_NOT_ALLOWED, provisioning nobody', async () => {
+    const nameId = 'grace-cbc-unsigned-response@pysaml2.test';
+
+    const response = await postAcs(service, org.orgId, { SAMLResponse: await pysaml2Response(nameId, { signResponse: false, content: 'aes256-cbc' }) });
+
+    const body = (await response.json()) as { error: { code: string } };
+    expect({ status: response.status, code: body.error.code }).toEqual({ status: 401, code: 'ALGORITHM_NOT_ALLOWED' });
+    expect((await service.rt.users.list(org.orgId, { limit: 100 })).items.map((user) => user.email)).not.toContain(nameId);
   });
 });

@@ -65,15 +65,45 @@ const TRANSPORTS: [string, Partial<AssertionEncryption>][] = [
   ['xenc11 rsa-oaep SHA-1, MGF1-SHA256', { keyTransport: KEY_TRANSPORT.rsaOaep, digest: OAEP_DIGEST.sha1, mgf: OAEP_MGF.mgf1sha256 }],
 ];
 const CONTENTS = Object.entries(CONTENT_ENCRYPTION);
+const isCbc = (content: string): boolean => content === CONTENT_ENCRYPTION.aes128Cbc || content === CONTENT_ENCRYPTION.aes256Cbc;
 
 describe('encrypted assertions that decrypt', () => {
   describe.each(TRANSPORTS)('key transport %s', (_name, transport) => {
     it.each(CONTENTS)('decrypts %s content and verifies the signed assertion inside', async (_content, content) => {
-      const assertion = await validateEncrypted(encryptedSignedAssertion({ ...transport, content }));
+      const encrypted = encryptedSignedAssertion({ ...transport, content });
+      // AES-CBC is decrypted only under a signed Response (decrypt.ts assertContentAuthenticated).
+      const assertion = await validateEncrypted(isCbc(content) ? signLoginResponseXml(encrypted, idp, 'response') : encrypted);
 
       expect(assertion.nameId).toBe('ada@acme.com');
       expect(assertion.attributes.get('firstName')).toEqual(['Ada']);
     });
+  });
+
+  it.each([CONTENT_ENCRYPTION.aes128Cbc, CONTENT_ENCRYPTION.aes256Cbc])(
+    'refuses %s content in an unsigned Response with ALGORITHM_NOT_ALLOWED, before any key is used (no CBC decryption oracle)',
+    async (content) => {
+      let keysAsked = 0;
+      const xml = encryptedSignedAssertion({ content });
+
+      const error = await expectRefusal(
+        validate(idp, xml, {
+          decryptionKeys: async () => {
+            keysAsked += 1;
+            return [decryptionKey(sp.privateKeyPem)];
+          },
+        }),
+        'ALGORITHM_NOT_ALLOWED',
+      );
+      expect(error.details).toMatchObject({ received: content, reason: 'AES-CBC content without a verified Response signature' });
+      expect(keysAsked).toBe(0);
+    },
+  );
+
+  it('refuses CBC content under a Response signature that does not verify, before decrypting it', async () => {
+    const signed = signLoginResponseXml(encryptedSignedAssertion({ content: CONTENT_ENCRYPTION.aes256Cbc }), idp, 'response');
+    const tampered = signed.replace(/(<xenc:CipherValue>)([A-Za-z0-9+/])/g, (_match, open: string, first: string) => open + (first === 'A' ? 'B' : 'A'));
+
+    await expectRefusal(validateEncrypted(tampered), 'SIGNATURE_INVALID');
   });
 
   it('accepts an unsigned assertion inside an encrypted one when the Response is signed', async () => {
@@ -191,9 +221,10 @@ describe('padding-oracle shapes', () => {
   const wrapped = (cek: Buffer, transport: Partial<AssertionEncryption> = {}) => wrapKey(cek, { certificatePem: sp.certificatePem, ...transport });
   const element = (content: string, wrappedKey: Buffer, cipherValue: Buffer, transport: Partial<AssertionEncryption> = {}) =>
     encryptedAssertionElement({ keyTransport: transport.keyTransport ?? KEY_TRANSPORT.rsaOaepMgf1p, digest: transport.digest, ...(transport.mgf ? { mgf: transport.mgf } : {}), content, wrappedKey, cipherValue });
+  // Shapes an IdP itself produced, inside its signed Response: the only way CBC content reaches the decryptor.
   const inResponse = (encrypted: string) => {
     const xml = signedXml(idp);
-    return replaceOnce(xml, assertionOf(xml), encrypted);
+    return signLoginResponseXml(replaceOnce(xml, assertionOf(xml), encrypted), idp, 'response');
   };
 
   const shapes: [string, () => string][] = [
@@ -226,7 +257,7 @@ describe('padding-oracle shapes', () => {
       data[data.length - 1]! ^= 0x01;
       return inResponse(element(CONTENT_ENCRYPTION.aes128Gcm, wrapped(cek), data));
     }],
-    ['a key encrypted for someone else', () => encryptResponseAssertion(signedXml(idp), { certificatePem: stranger.certificatePem, content: CONTENT_ENCRYPTION.aes128Cbc })],
+    ['a key encrypted for someone else', () => signLoginResponseXml(encryptResponseAssertion(signedXml(idp), { certificatePem: stranger.certificatePem, content: CONTENT_ENCRYPTION.aes128Cbc }), idp, 'response')],
     ['a CEK of the wrong size for the content algorithm', () => {
       const cek = randomBytes(16);
       return inResponse(element(CONTENT_ENCRYPTION.aes256Cbc, wrapped(cek), encryptContent(Buffer.from(assertionText()), Buffer.concat([cek, cek]), CONTENT_ENCRYPTION.aes256Cbc)));
