@@ -24,6 +24,7 @@ export function createSamlMetadataHandler(rt: Runtime) {
         buildSpMetadataXml({
           entityId: urls.spEntityId,
           acsUrl: urls.acsUrl,
+          singleLogoutUrl: urls.singleLogoutUrl,
           signingCertificatePem: spKey?.certificatePem,
           authnRequestsSigned: Boolean(spKey && settings.sso.saml?.signAuthnRequests),
         }),

@@ -1,6 +1,6 @@
 /**
  * The SAML 2.0 metadata an org's admin gives their IdP: who we are (entityID), where
- * responses go (the ACS, HTTP-POST), which NameID formats we accept, and our signing
+ * responses go (the ACS, HTTP-POST), where logout messages go (SLO, both bindings), which NameID formats we accept, and our signing
  * certificate when we have one. Rendered from a template: small, stable, no samlify
  * entity needed.
  */
@@ -9,6 +9,8 @@ import { certificateBody, escapeXml } from './xml.js';
 export interface SpMetadataInput {
   entityId: string;
   acsUrl: string;
+  /** Our SingleLogoutService (HTTP-Redirect and HTTP-POST); listed when given. */
+  singleLogoutUrl?: string;
   /** PEM certificate the SP signs AuthnRequests with; adds a signing KeyDescriptor. */
   signingCertificatePem?: string;
   /** Defaults to true when a signing certificate is given (an SP without a key cannot sign). */
@@ -35,12 +37,20 @@ export function buildSpMetadataXml(input: SpMetadataInput): string {
       : `    <md:KeyDescriptor use="signing">\n` +
         `      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${certificateBody(input.signingCertificatePem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\n` +
         `    </md:KeyDescriptor>\n`;
+  // Schema order (saml-metadata 2.4.2): KeyDescriptor, SingleLogoutService, NameIDFormat, AssertionConsumerService.
+  const singleLogout =
+    input.singleLogoutUrl === undefined
+      ? ''
+      : ['HTTP-Redirect', 'HTTP-POST']
+          .map((binding) => `    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:${binding}" Location="${escapeXml(input.singleLogoutUrl!)}"/>\n`)
+          .join('');
   const nameIdFormats = SP_NAMEID_FORMATS.map((format) => `    <md:NameIDFormat>${format}</md:NameIDFormat>\n`).join('');
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
     `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${escapeXml(input.entityId)}">\n` +
     `  <md:SPSSODescriptor AuthnRequestsSigned="${authnRequestsSigned}" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n` +
     keyDescriptor +
+    singleLogout +
     nameIdFormats +
     `    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${escapeXml(input.acsUrl)}" index="0" isDefault="true"/>\n` +
     `  </md:SPSSODescriptor>\n` +
