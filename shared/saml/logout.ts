@@ -300,6 +300,16 @@ export function readLogoutResponse(root: Element, context: ErrorDetails = {}): L
 
 export const isSuccess = (status: string): boolean => status === STATUS_SUCCESS;
 
+/**
+ * `application/x-www-form-urlencoded` encoding, as Python's `quote_plus` and PHP's
+ * `urlencode` do it: receivers that rebuild the signed octets from decoded values
+ * (pysaml2, OneLogin's toolkits) rebuild exactly what was signed.
+ */
+const formEncode = (value: string): string =>
+  encodeURIComponent(value)
+    .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+
 /** Our LogoutRequest (SP-initiated single logout), naming the IdP session of the session that ends. */
 export interface LogoutRequestInput {
   id: string;
@@ -354,10 +364,10 @@ export function logoutResponseXml(input: LogoutResponseInput): string {
  * only when the deployment has no SP key yet.
  */
 export function redirectBindingUrl(target: string, parameter: SamlParameter, xml: string, relayState: string | undefined, signingKey: SpKeyPair | undefined): string {
-  let query = `${parameter}=${encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))}`;
-  if (relayState !== undefined && relayState !== '') query += `&RelayState=${encodeURIComponent(relayState)}`;
+  let query = `${parameter}=${formEncode(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))}`;
+  if (relayState !== undefined && relayState !== '') query += `&RelayState=${formEncode(relayState)}`;
   if (signingKey) {
-    query += `&SigAlg=${encodeURIComponent(RSA_SHA256)}`;
+    query += `&SigAlg=${formEncode(RSA_SHA256)}`;
     const signature = createSign('RSA-SHA256').update(query).sign(signingKey.privateKeyPem, 'base64');
     query += `&Signature=${encodeURIComponent(signature)}`;
   }
