@@ -350,9 +350,19 @@ describe('SP-initiated single logout (POST /logout)', () => {
   });
 
   it('records user.logout with where the browser was sent', async () => {
-    const events = (await service.rt.audit.list(org.orgId, { type: 'user.logout', limit: 20 })).items;
+    tick();
+    const quinn = email('quinn');
+    const token = await signIn(org, quinn, 'idx-q1');
+    const userId = (await service.rt.users.findByEmail(org.orgId, quinn))!.id;
 
-    expect(events[0]).toMatchObject({ outcome: 'success', actor: { type: 'user' }, details: { sessionFrom: 'saml', singleLogout: 'saml LogoutRequest' } });
+    await logout(token);
+
+    const events = (await service.rt.audit.list(org.orgId, { type: 'user.logout', limit: 50 })).items;
+    expect(events.find((event) => event.target?.id === userId)).toMatchObject({
+      outcome: 'success',
+      actor: { type: 'user', id: userId },
+      details: { sessionFrom: 'saml', singleLogout: 'saml LogoutRequest' },
+    });
   });
 
   describe("the IdP's LogoutResponse at the SLO endpoint", () => {
