@@ -20,7 +20,7 @@ import {
   RSA_SHA1,
   signRootXml,
 } from '../support/saml-logout.js';
-import { createSamlOrg, postAcs, sessionCookieOf, startTestService, type SamlOrg, type TestService } from '../support/service.js';
+import { apiClient, createSamlOrg, postAcs, sessionCookieOf, startTestService, tokenFor, type SamlOrg, type TestService } from '../support/service.js';
 
 let service: TestService;
 let spKey: SpKeyPair;
@@ -445,6 +445,22 @@ describe('SP-initiated single logout (POST /logout)', () => {
     it('records the accepted LogoutResponse as sso.slo', async () => {
       expect((await sloEvents(org)).some((event) => event.outcome === 'success' && event.details.message === 'LogoutResponse')).toBe(true);
     });
+  });
+});
+
+describe('the sloUrl setting', () => {
+  it('is validated like ssoUrl: http on a public host is 400 VALIDATION_FAILED naming saml.sloUrl (the console shows it by that field)', async () => {
+    const admin = apiClient(service, await tokenFor(service, org.orgId, org.adminEmail));
+    const current = (await admin('GET', `/orgs/${org.orgId}/settings/sso`)).body;
+
+    const put = await admin('PUT', `/orgs/${org.orgId}/settings/sso`, {
+      enabled: true,
+      protocol: 'saml',
+      saml: { idpEntityId: current.saml.idpEntityId, certificates: [org.idp.certificatePem], sloUrl: 'http://idp.example.com/slo' },
+    });
+
+    expect(put.status).toBe(400);
+    expect(put.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/^saml\.sloUrl\b/) });
   });
 });
 
