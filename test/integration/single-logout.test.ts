@@ -275,6 +275,36 @@ describe('a LogoutRequest that must be refused revokes nothing', () => {
     expect(await meStatus(afterwards)).toBe(200);
   });
 
+  it('refuses a request issued in the future (beyond the clock skew) with 401 ASSERTION_NOT_YET_VALID', async () => {
+    const issued = new Date(service.clock.now().getTime() + 600_000);
+    await expectRefused(await sloGet(org, redirectQuery('SAMLRequest', request(org, ivan, [], { now: issued }), org.idp), json), 'ASSERTION_NOT_YET_VALID');
+  });
+
+  it('refuses a request without NotOnOrAfter issued more than 10 minutes ago with 401 ASSERTION_EXPIRED', async () => {
+    const issued = new Date(service.clock.now().getTime() - 11 * 60_000 - 60_000);
+    await expectRefused(await sloGet(org, redirectQuery('SAMLRequest', request(org, ivan, [], { now: issued, lifetimeSeconds: null }), org.idp), json), 'ASSERTION_EXPIRED');
+  });
+
+  it('refuses a request at an org whose SSO is off with 403 SSO_NOT_ENABLED', async () => {
+    const off = await createSamlOrg(service, { sso: { enabled: false }, provisioning: { method: 'manual' } });
+
+    const response = await sloGet(off, redirectQuery('SAMLRequest', request(off, ivan, []), off.idp), json);
+
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: 'SSO_NOT_ENABLED' } });
+  });
+
+  it('folds repeats of an unsigned request into one counted sso.slo event', async () => {
+    const target = await createSamlOrg(service, { saml: { sloUrl: SLO_URL } });
+    const unsigned = () => sloGet(target, redirectQuery('SAMLRequest', request(target, ivan, []), target.idp, { unsigned: true }), json);
+
+    for (let i = 0; i < 3; i++) expect((await unsigned()).status).toBe(401);
+
+    const failures = (await sloEvents(target)).filter((event) => event.code === 'SIGNATURE_INVALID');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.details).toMatchObject({ count: 3, signatureVerified: false });
+  });
+
   it('answers a browser with an HTML page carrying the code', async () => {
     const response = await sloGet(org, redirectQuery('SAMLRequest', request(org, ivan, []), org.idp, { unsigned: true }));
 
