@@ -51,6 +51,8 @@ export interface SingleLogoutStore {
   takePending(orgId: string, requestId: string): Promise<boolean>;
   /** Records an IdP's LogoutRequest ID until `expiresAt`: false when it was seen before (a replay). */
   markSeen(orgId: string, messageId: string, expiresAt: Date): Promise<boolean>;
+  /** Forgets a seen ID again: the request it marked could not be carried out, so its retry must not count as a replay. */
+  forgetSeen(orgId: string, messageId: string): Promise<void>;
 }
 
 /**

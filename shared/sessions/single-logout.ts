@@ -167,11 +167,17 @@ async function acceptLogoutRequest(
     throw new LoginError('ASSERTION_REPLAYED', 'This logout request was already used. Sign out again at your identity provider.', { details: { ...context } });
   }
 
-  await deps.revocations.revokeIdpSessions(
-    { orgId: settings.org.id, issuer: saml.idpEntityId, nameId: request.nameId, sessionIndexes: request.sessionIndexes },
-    now,
-    new Date(now.getTime() + deps.sessions.ttlSeconds * 1000),
-  );
+  try {
+    await deps.revocations.revokeIdpSessions(
+      { orgId: settings.org.id, issuer: saml.idpEntityId, nameId: request.nameId, sessionIndexes: request.sessionIndexes },
+      now,
+      new Date(now.getTime() + deps.sessions.ttlSeconds * 1000),
+    );
+  } catch (error) {
+    // Nothing (or not everything) was revoked: the IdP's retry of this very request must be carried out, not refused as a replay.
+    await deps.singleLogout.forgetSeen(settings.org.id, request.id).catch(() => undefined);
+    throw error;
+  }
   await deps.audit.record(
     newAuditEvent(deps, {
       orgId: settings.org.id,

@@ -820,6 +820,10 @@ export class DynamoSingleLogoutStore implements SingleLogoutStore {
       throw error;
     }
   }
+
+  async forgetSeen(orgId: string, messageId: string): Promise<void> {
+    await this.options.client.send(new DeleteCommand({ TableName: this.options.tables.loginState, Key: { pk: tableKey.seenLogout(orgId, messageId) } }));
+  }
 }
 
 /** One-time console sign-in links in the login-state table, by the SHA-256 of their token. */

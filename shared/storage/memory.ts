@@ -297,6 +297,10 @@ export class MemorySingleLogoutStore implements SingleLogoutStore {
     this.store.logoutState.set(key, expiresAt);
     return true;
   }
+
+  async forgetSeen(orgId: string, messageId: string): Promise<void> {
+    this.store.logoutState.delete(`LOGOUTSEEN#${orgId}#${messageId}`);
+  }
 }
 
 export class MemoryLoginLinks implements LoginLinkStore {

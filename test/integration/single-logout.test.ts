@@ -170,6 +170,19 @@ describe('IdP-initiated single logout by HTTP-Redirect', () => {
   });
 });
 
+describe('IdP-initiated single logout at an org without sloUrl', () => {
+  it('revokes the sessions and answers with a page, there being nowhere to send a LogoutResponse', async () => {
+    const plain = await createSamlOrg(service);
+    const token = await signIn(plain, 'pat@acme.test', 'idx-n1');
+
+    const response = await sloGet(plain, redirectQuery('SAMLRequest', request(plain, 'pat@acme.test', []), plain.idp));
+
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Signed out');
+    expect(await meStatus(token)).toBe(401);
+  });
+});
+
 describe('IdP-initiated single logout by HTTP-POST', () => {
   it('revokes the sessions of that SessionIndex with an enveloped signature, and answers by redirect with the RelayState', async () => {
     tick();

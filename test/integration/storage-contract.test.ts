@@ -383,6 +383,14 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       clock.set('2026-01-01T00:05:01Z');
       expect(await repos.singleLogout.markSeen(orgId, '_idp1', new Date('2026-01-01T00:10:00Z'))).toBe(true);
     });
+
+    it('forgets a seen ID on request (its logout could not be carried out)', async () => {
+      expect(await repos.singleLogout.markSeen(orgId, '_idp2', new Date('2026-01-01T00:05:00Z'))).toBe(true);
+
+      await repos.singleLogout.forgetSeen(orgId, '_idp2');
+
+      expect(await repos.singleLogout.markSeen(orgId, '_idp2', new Date('2026-01-01T00:05:00Z'))).toBe(true);
+    });
   });
 
   describe('login links', () => {
