@@ -318,6 +318,29 @@ describe('a LogoutRequest that must be refused revokes nothing', () => {
     expect(failures[0]?.details).toMatchObject({ count: 3, signatureVerified: false });
   });
 
+  it('carries out the retry of a request whose revocation failed (not refused as a replay)', async () => {
+    tick();
+    const rita = email('rita');
+    const ritaToken = await signIn(org, rita, 'idx-r1');
+    const query = redirectQuery('SAMLRequest', request(org, rita, []), org.idp);
+    const revocations = service.rt.revocations;
+    const original = revocations.revokeIdpSessions;
+    revocations.revokeIdpSessions = async () => {
+      throw new Error('storage failed');
+    };
+    try {
+      expect((await sloGet(org, query, json)).status).toBe(500);
+    } finally {
+      revocations.revokeIdpSessions = original;
+    }
+    expect(await meStatus(ritaToken)).toBe(200);
+
+    const retry = await sloGet(org, query);
+
+    expect(retry.status).toBe(302);
+    expect(await meStatus(ritaToken)).toBe(401);
+  });
+
   it('answers a browser with an HTML page carrying the code', async () => {
     const response = await sloGet(org, redirectQuery('SAMLRequest', request(org, ivan, []), org.idp, { unsigned: true }));
 
