@@ -183,7 +183,7 @@ async function acceptLogoutRequest(
       orgId: settings.org.id,
       type: 'sso.slo',
       actor: { type: 'idp', id: saml.idpEntityId },
-      details: { ...context, scope: request.sessionIndexes.length === 0 ? 'every session of the NameID' : 'the sessions of these SessionIndexes', answeredTo: saml.sloUrl ?? null },
+      details: boundedDetails({ ...context, scope: request.sessionIndexes.length === 0 ? 'every session of the NameID' : 'the sessions of these SessionIndexes', answeredTo: saml.sloUrl ?? null }),
     }),
   );
   if (saml.sloUrl === undefined) return {};
@@ -215,7 +215,7 @@ async function acceptLogoutResponse(
       type: 'sso.slo',
       actor: { type: 'idp', id: saml.idpEntityId },
       ...(isSuccess(response.status) ? {} : { outcome: 'failure' as const, code: 'IDP_STATUS_ERROR' as const }),
-      details: { ...context },
+      details: boundedDetails({ ...context }),
     }),
   );
   return { location: safeRedirect('/', deps.baseUrl) };
@@ -223,11 +223,13 @@ async function acceptLogoutResponse(
 
 const MAX_DETAIL = 256;
 
+/** Keeps what a message can make us store small: strings cut to 256 characters, lists to 20 items of them. */
 function boundedDetails(details: ErrorDetails): Record<string, unknown> {
+  const cut = (value: unknown): unknown => (typeof value === 'string' && value.length > MAX_DETAIL ? `${value.slice(0, MAX_DETAIL)}…` : value);
   return Object.fromEntries(
     Object.entries(details)
       .slice(0, 20)
-      .map(([key, value]) => [key, typeof value === 'string' && value.length > MAX_DETAIL ? `${value.slice(0, MAX_DETAIL)}…` : Array.isArray(value) ? value.slice(0, 20) : value]),
+      .map(([key, value]) => [key, Array.isArray(value) ? value.slice(0, 20).map(cut) : cut(value)]),
   );
 }
 
