@@ -58,7 +58,7 @@ export function createSessionHandler(rt: Runtime) {
           });
           // This browser's cookie goes too (its token is refused already when the IdP session named it).
           if (location !== undefined) return redirect(location, [clearedSessionCookie()]);
-          return html(200, page('Signed out', '<h1>Signed out</h1><p>Your sessions from this identity provider have ended.</p>'), {});
+          return { ...html(200, page('Signed out', '<h1>Signed out</h1><p>Your sessions from this identity provider have ended.</p>')), cookies: [clearedSessionCookie()] };
         }
         case 'POST /me/sessions/revoke': {
           if (setupSession) throw setupForbidden();
