@@ -68,6 +68,9 @@ async function signIn(nameId: string, sessionIndex: string): Promise<string> {
   return sessionCookieOf(response)!;
 }
 
+/** The value of an HTML form field as pysaml2 wrote it (attribute-escaped). */
+const decodeHtml = (value: string) => value.replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
 const meStatus = async (token: string) => (await fetch(`${service.baseUrl}/me`, { headers: { authorization: `Bearer ${token}` } })).status;
 
 describe('single logout with pysaml2 as the IdP', () => {
@@ -100,6 +103,26 @@ describe('single logout with pysaml2 as the IdP', () => {
       destination: IDP_SLO_URL,
       status: 'urn:oasis:names:tc:SAML:2.0:status:Success',
     });
+  });
+
+  it("revokes the session of pysaml2's LogoutRequest signed by xmlsec1 (HTTP-POST, enveloped signature)", async () => {
+    const email = 'posted@acme.test';
+    const ended = await signIn(email, 'py-idx-p1');
+    const kept = await signIn(email, 'py-idx-p2');
+    const request = pysaml2('logout-request-post', { name_id: email, name_id_format: EMAIL_FORMAT, session_index: 'py-idx-p1', relay_state: 'posted-state' });
+
+    const response = await fetch(org.urls.singleLogoutUrl, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ SAMLRequest: decodeHtml(request.SAMLRequest), RelayState: decodeHtml(request.RelayState) }).toString(),
+    });
+
+    expect(response.status).toBe(302);
+    expect(await meStatus(ended)).toBe(401);
+    expect(await meStatus(kept)).toBe(200);
+    const verified = pysaml2('verify-logout-response', { location: response.headers.get('location') });
+    expect(verified).toMatchObject({ signature_valid: true, relay_state: 'posted-state', in_response_to: request.id });
   });
 
   it("makes pysaml2 refuse our LogoutResponse's signature once its RelayState is changed (the check is real)", async () => {

@@ -7,6 +7,10 @@ logout interoperability test (test/integration/single-logout-interop.test.ts).
         A LogoutRequest from the IdP to the SP, by the HTTP-Redirect binding, signed with
         RSA-SHA256 by pysaml2. Prints {"id", "location"}: the SP's SLO URL with the query.
 
+    /usr/bin/python3 test/support/pysaml2_slo.py logout-request-post < args.json
+        The same by the HTTP-POST binding: the LogoutRequest signed by xmlsec1 (enveloped
+        XML signature, RSA-SHA256, SHA-256). Prints {"id", "action", "SAMLRequest", "RelayState"}.
+
     /usr/bin/python3 test/support/pysaml2_slo.py verify-logout-response < args.json
         Reads the SP's LogoutResponse from the URL it redirected to ("location"): verifies
         its detached signature with the signing certificate of the SP's metadata, and
@@ -23,12 +27,14 @@ import json
 import sys
 from urllib.parse import parse_qs, urlparse
 
-from saml2 import BINDING_HTTP_REDIRECT
+import re
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.saml import NameID
 from saml2.server import Server
 from saml2.sigver import verify_redirect_signature
-from saml2.xmldsig import SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 
 def idp_server(args):
@@ -75,6 +81,23 @@ def logout_request(idp, args):
     return {"id": request_id, "location": location}
 
 
+def logout_request_post(idp, args):
+    name_id = NameID(text=args["name_id"], format=args.get("name_id_format"))
+    request_id, signed = idp.create_logout_request(
+        destination=args["sp_slo_url"],
+        issuer_entity_id=args["sp_entity_id"],
+        name_id=name_id,
+        session_indexes=[args["session_index"]] if args.get("session_index") else None,
+        sign=True,
+        sign_alg=SIG_RSA_SHA256,
+        digest_alg=DIGEST_SHA256,
+    )
+    info = idp.apply_binding(BINDING_HTTP_POST, str(signed), args["sp_slo_url"], relay_state=args.get("relay_state", ""), sign=False)
+    form = info["data"]
+    field = lambda name: re.search(r'name="%s"\s+value="([^"]*)"' % name, form).group(1)
+    return {"id": request_id, "action": args["sp_slo_url"], "SAMLRequest": field("SAMLRequest"), "RelayState": field("RelayState")}
+
+
 def verify_logout_response(idp, args):
     query = {name: values[0] for name, values in parse_qs(urlparse(args["location"]).query).items()}
     certificates = idp.metadata.certs(args["sp_entity_id"], "spsso", "signing")
@@ -100,10 +123,12 @@ def main():
     idp = idp_server(args)
     if command == "logout-request":
         result = logout_request(idp, args)
+    elif command == "logout-request-post":
+        result = logout_request_post(idp, args)
     elif command == "verify-logout-response":
         result = verify_logout_response(idp, args)
     else:
-        sys.exit("usage: pysaml2_slo.py logout-request|verify-logout-response < args.json")
+        sys.exit("usage: pysaml2_slo.py logout-request|logout-request-post|verify-logout-response < args.json")
     print(json.dumps(result))
 
 
