@@ -123,6 +123,12 @@ interface RouteDoc {
   login?: boolean;
   /** SCIM routes: a SCIM token, `application/scim+json`, the SCIM error body. */
   scim?: boolean;
+  /** Other success answers beside `success` (e.g. a redirect), by status: their description and headers. */
+  alternatives?: Record<number, { description: string; headers?: Record<string, string> }>;
+  /** Extra words for the `success` answer's description. */
+  successDescription?: string;
+  /** Headers the `success` answer may carry: name to description. */
+  successHeaders?: Record<string, string>;
 }
 
 // SCIM (issue 14) ---------------------------------------------------------------------
@@ -200,7 +206,38 @@ const DOCS: Record<string, RouteDoc> = {
     success: [302, undefined],
     login: true,
   },
-  'POST /logout': { summary: 'Ends the presented session: its token is revoked and the cookie cleared', success: [204, undefined] },
+  'POST /logout': {
+    summary:
+      "Ends the presented session: its token is revoked and the cookie cleared. A session from a SAML login of an org with `saml.sloUrl` goes on to the IdP with a signed LogoutRequest (HTTP-Redirect); one from an OIDC login to the provider's end_session_endpoint (client_id, logout_hint)",
+    success: [204, undefined],
+    successDescription: 'Signed out here. With `Accept: application/json`, `Location` names the IdP logout URL when there is one',
+    successHeaders: { Location: "the IdP's logout URL (single logout), for JSON callers to follow" },
+    alternatives: { 302: { description: "Signed out here; on to the IdP's logout (browser callers)", headers: { Location: "the IdP's logout URL" } } },
+  },
+  'GET /sso/{orgId}/saml/slo': {
+    summary:
+      "SAML single logout, HTTP-Redirect binding: an IdP's signed LogoutRequest (SAMLRequest, RelayState, SigAlg, Signature) revokes the sessions of its NameID and SessionIndex(es) and is answered by 302 to `saml.sloUrl` with our signed LogoutResponse and the RelayState; the IdP's LogoutResponse to our LogoutRequest ends with 302 to /. 401 SIGNATURE_INVALID when unsigned or badly signed (nothing revoked)",
+    query: z.object({
+      SAMLRequest: z.string().optional().describe('deflated, base64 LogoutRequest'),
+      SAMLResponse: z.string().optional().describe('deflated, base64 LogoutResponse'),
+      RelayState: z.string().optional(),
+      SigAlg: z.string().optional(),
+      Signature: z.string().optional(),
+    }),
+    success: [302, undefined],
+    successDescription: 'To `saml.sloUrl` with our LogoutResponse, or to / after the IdP answered our LogoutRequest',
+    alternatives: { 200: { description: 'Signed out (a LogoutRequest, when the org has no sloUrl to answer to): an HTML page' } },
+    login: true,
+  },
+  'POST /sso/{orgId}/saml/slo': {
+    summary:
+      'SAML single logout, HTTP-POST binding: the same as the GET, the message base64 (not deflated) in a form, signed with an enveloped XML signature',
+    body: z.object({ SAMLRequest: z.string().optional(), SAMLResponse: z.string().optional(), RelayState: z.string().optional() }),
+    success: [302, undefined],
+    successDescription: 'To `saml.sloUrl` with our LogoutResponse, or to / after the IdP answered our LogoutRequest',
+    alternatives: { 200: { description: 'Signed out (a LogoutRequest, when the org has no sloUrl to answer to): an HTML page' } },
+    login: true,
+  },
   'POST /me/sessions/revoke': {
     summary: 'Sign out everywhere: every session of the signed-in user issued until now is revoked (with the cookie, Origin must be this service)',
     success: [204, undefined],
@@ -331,18 +368,24 @@ function operation(route: RouteDefinition, doc: RouteDoc) {
       : {}),
     responses: {
       [status]: {
-        description: status === 302 ? 'Signed in: redirect with the session cookie' : 'Success',
+        description: doc.successDescription ?? (status === 302 ? 'Signed in: redirect with the session cookie' : 'Success'),
+        ...(doc.successHeaders ? { headers: headerObjects(doc.successHeaders) } : {}),
         ...(typeof body === 'string' || Array.isArray(body)
           ? { content: Object.fromEntries([body].flat().map((type) => [type, { schema: { type: 'string' } }])) }
           : body
             ? { content: { 'application/json': { schema: jsonSchema(body) } } }
             : {}),
       },
+      ...Object.fromEntries(
+        Object.entries(doc.alternatives ?? {}).map(([alternative, { description, headers }]) => [alternative, { description, ...(headers ? { headers: headerObjects(headers) } : {}) }]),
+      ),
       ...(WITHOUT_STORAGE.has(routeKey(route)) ? {} : { 503: unavailable }),
       default: errorResponse,
     },
   };
 }
+
+const headerObjects = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
 
 /** A SCIM route: SCIM token, `application/scim+json` in and out, the SCIM error body. */
 function scimOperation(route: RouteDefinition, doc: RouteDoc, pathParameters: Record<string, unknown>[]) {

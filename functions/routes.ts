@@ -70,8 +70,12 @@ export const FUNCTIONS = {
     entry: 'functions/session.ts',
     // Logout revokes tokens (login-state); "sign out everywhere" changes the user and audits it;
     // a setup session's GET /me reads its setup link (mappings).
+    // Single logout: the org's IdP settings (mappings), IdP session markers, pending and seen
+    // logout messages (login-state), `sso.slo` / `user.logout` events (audit), and the SP key
+    // that signs our LogoutRequests and LogoutResponses. Nothing it needs beyond that.
     tables: { users: 'write', audit: 'write', loginState: 'write', mappings: 'read' },
     sessionKeys: 'sign',
+    spKey: true,
   },
   settings: {
     id: 'Settings',
@@ -186,6 +190,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'GET', path: '/sso/{orgId}/oidc/callback', functionId: FUNCTIONS.oidcCallback.id },
   { method: 'POST', path: '/logout', functionId: FUNCTIONS.session.id },
   { method: 'POST', path: '/me/sessions/revoke', functionId: FUNCTIONS.session.id },
+  { method: 'GET', path: '/sso/{orgId}/saml/slo', functionId: FUNCTIONS.session.id },
+  { method: 'POST', path: '/sso/{orgId}/saml/slo', functionId: FUNCTIONS.session.id },
   { method: 'GET', path: '/openapi.json', functionId: FUNCTIONS.settings.id },
   { method: 'GET', path: '/console', functionId: FUNCTIONS.console.id },
   { method: 'GET', path: '/console/{proxy+}', functionId: FUNCTIONS.console.id },

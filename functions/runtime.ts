@@ -32,6 +32,7 @@ import {
   DynamoSessionRevocations,
   DynamoSettingsRepository,
   DynamoSetupLinkRepository,
+  DynamoSingleLogoutStore,
   DynamoSsoTestRepository,
   DynamoUserRepository,
 } from '../shared/storage/dynamo.js';
@@ -39,7 +40,7 @@ import type { AuditRepository } from '../shared/audit/ports.js';
 import type { LoginStateRepository, SsoTestRepository } from '../shared/login/ports.js';
 import type { SetupLinkRepository } from '../shared/setup/ports.js';
 import { createMetadataFetcher, type IdpMetadataFetcher, type MetadataFetchOptions } from '../shared/settings/metadata-fetch.js';
-import type { LoginLinkStore, SessionRevocations } from '../shared/sessions/ports.js';
+import type { LoginLinkStore, SessionRevocations, SingleLogoutStore } from '../shared/sessions/ports.js';
 import type { SettingsRepository } from '../shared/settings/ports.js';
 import type { UserRepository } from '../shared/users/ports.js';
 import { answerFaultsAsUnavailable } from '../shared/storage/faults.js';
@@ -63,6 +64,8 @@ export interface Runtime {
   sealer: SecretSealer;
   loginState: LoginStateRepository;
   revocations: SessionRevocations;
+  /** Single logout: our pending LogoutRequests and the IdP LogoutRequest IDs already used. */
+  singleLogout: SingleLogoutStore;
   /** One-time console sign-in links (`sso-jit login-link`). */
   loginLinks: LoginLinkStore;
   spKeys: SpKeySource;
@@ -98,6 +101,7 @@ export interface RuntimeOverrides {
     audit: AuditRepository;
     loginState: LoginStateRepository;
     revocations: SessionRevocations;
+    singleLogout?: SingleLogoutStore;
     loginLinks: LoginLinkStore;
     ssoTests?: SsoTestRepository;
     setupLinks?: SetupLinkRepository;
@@ -196,6 +200,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     sealer: new CachingSealer(overrides.sealer ?? sealerFor(config.secretSealing, clock), clock),
     loginState: overrides.repositories?.loginState ?? new DynamoLoginStateRepository(store),
     revocations: overrides.repositories?.revocations ?? new DynamoSessionRevocations(store),
+    singleLogout: overrides.repositories?.singleLogout ?? new DynamoSingleLogoutStore(store),
     loginLinks: overrides.repositories?.loginLinks ?? new DynamoLoginLinks(store),
     spKeys: overrides.spKeys ?? spKeySource(config.spKeys, clock),
     oidcDiscovery,

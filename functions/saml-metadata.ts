@@ -25,6 +25,7 @@ export function createSamlMetadataHandler(rt: Runtime) {
         buildSpMetadataXml({
           entityId: urls.spEntityId,
           acsUrl: urls.acsUrl,
+          singleLogoutUrl: urls.singleLogoutUrl,
           signingCertificatePem: spKey?.certificatePem,
           encryptionCertificatePem: spKey === undefined ? undefined : spEncryptionKey(spKey).certificatePem,
           authnRequestsSigned: Boolean(spKey && settings.sso.saml?.signAuthnRequests),

@@ -1,6 +1,7 @@
 /**
- * GET /health, GET /.well-known/jwks.json, GET /me, POST /logout and
- * POST /me/sessions/revoke: the small session routes. A setup session may call GET /me (`{"scope":"setup","orgId"}`) and
+ * GET /health, GET /.well-known/jwks.json, GET /me, POST /logout,
+ * POST /me/sessions/revoke and single logout (GET and POST /sso/{orgId}/saml/slo): the
+ * session routes. A setup session may call GET /me (`{"scope":"setup","orgId"}`) and
  * end itself with POST /logout; anything else here refuses it.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -10,10 +11,12 @@ import { currentSession, currentUser } from '../shared/sessions/current-user.js'
 import { claimsSetupScope, clearedSessionCookie } from '../shared/sessions/session-tokens.js';
 import { currentSetupSession } from '../shared/setup/setup-session.js';
 import { endAllSessions, endSession } from '../shared/sessions/sign-out.js';
+import { logout, receiveLogoutMessage } from '../shared/sessions/single-logout.js';
+import { receivePostBinding, receiveRedirectBinding } from '../shared/saml/logout.js';
 import { toUserView } from '../shared/users/model.js';
 import { requireSameOriginForCookie, sessionCredential } from './http/credentials.js';
-import { errorResponder } from './http/middleware.js';
-import { json, noContent, type HttpEvent, type HttpResult } from './http/responses.js';
+import { bodyLimit, errorResponder } from './http/middleware.js';
+import { formFields, html, json, noContent, page, redirect, wantsJson, type HttpEvent, type HttpResult } from './http/responses.js';
 import { FUNCTIONS } from './routes.js';
 import { lazyHandler, runtime, type Runtime } from './runtime.js';
 
@@ -22,8 +25,10 @@ const setupForbidden = () => new AppError('FORBIDDEN', 'A setup session can only
 
 export function createSessionHandler(rt: Runtime) {
   return middy<HttpEvent, HttpResult>()
-    .use(errorResponder({ logger: rt.logger, metrics: rt.metrics }))
+    // The SLO endpoint is a browser route (the IdP sends the browser): HTML error pages there.
+    .use(errorResponder({ logger: rt.logger, metrics: rt.metrics, browserPages: (event) => event.routeKey.endsWith('/saml/slo') }))
     .use(injectLambdaContext(rt.logger, { resetKeys: true }))
+    .use(bodyLimit())
     .handler(async (event) => {
       const credential = sessionCredential(event);
       const setupSession = credential !== undefined && claimsSetupScope(credential.token);
@@ -32,10 +37,29 @@ export function createSessionHandler(rt: Runtime) {
           return json(200, { status: 'ok' });
         case 'GET /.well-known/jwks.json':
           return json(200, await rt.sessions.jwks(), { 'cache-control': 'public, max-age=300' });
-        case 'POST /logout':
+        case 'POST /logout': {
           // The presented token is revoked, not only the cookie cleared (API.md "Session").
-          await endSession(rt, credential?.token);
-          return noContent([clearedSessionCookie()]);
+          if (setupSession) {
+            await endSession(rt, credential?.token);
+            return noContent([clearedSessionCookie()]);
+          }
+          // Then on to the IdP's logout when the session came from one that has it (single logout).
+          const { location } = await logout(rt, credential?.token);
+          if (location === undefined) return noContent([clearedSessionCookie()]);
+          if (wantsJson(event)) return { ...noContent([clearedSessionCookie()]), headers: { ...noContent().headers, location } };
+          return redirect(location, [clearedSessionCookie()]);
+        }
+        case 'GET /sso/{orgId}/saml/slo':
+        case 'POST /sso/{orgId}/saml/slo': {
+          const { location } = await receiveLogoutMessage(rt, {
+            orgId: event.pathParameters?.orgId ?? '',
+            receive: () => (event.routeKey.startsWith('GET ') ? receiveRedirectBinding(event.rawQueryString ?? '') : receivePostBinding(formFields(event))),
+            sourceIp: event.requestContext?.http?.sourceIp,
+          });
+          // This browser's cookie goes too (its token is refused already when the IdP session named it).
+          if (location !== undefined) return redirect(location, [clearedSessionCookie()]);
+          return { ...html(200, page('Signed out', '<h1>Signed out</h1><p>Your sessions from this identity provider have ended.</p>')), cookies: [clearedSessionCookie()] };
+        }
         case 'POST /me/sessions/revoke': {
           if (setupSession) throw setupForbidden();
           requireSameOriginForCookie(event, credential, rt.baseUrl);

@@ -4,6 +4,9 @@
  * response this page signs with its own key. The org trusts that key like any IdP's.
  * It serves every org (one key pair, an entity ID per org), and publishes its metadata
  * at `/dev/idp/{orgId}/metadata`, to paste into (or fetch from) an org's SSO settings.
+ * Single logout too, at `/dev/idp/{orgId}/slo` (HTTP-Redirect): it answers the service's
+ * LogoutRequest with a signed LogoutResponse, and sends a signed LogoutRequest of its own
+ * (IdP-initiated) from a small form.
  */
 import { inflateRawSync } from 'node:zlib';
 import { escapeHtml, page } from '../functions/http/responses.js';
@@ -19,6 +22,8 @@ import {
   type LoginResponseInput,
   type SamlIdpKeys,
 } from './saml-idp.js';
+import { logoutRequestXml, logoutResponseXml, redirectBindingUrl } from '../shared/saml/logout.js';
+import { newRequestId } from '../shared/saml/authn-request.js';
 import { orgIdSchema } from '../shared/settings/model.js';
 import { orgUrls } from '../shared/settings/urls.js';
 import { readForm, send } from './dev-pages.js';
@@ -51,6 +56,18 @@ function authnRequestId(samlRequest: string | null): string | undefined {
 export const devIdpPath = (orgId: string) => `/dev/idp/${encodeURIComponent(orgId)}`;
 export const devIdpEntityId = (baseUrl: string, orgId: string) => `${baseUrl}${devIdpPath(orgId)}`;
 export const devIdpMetadataPath = (orgId: string) => `${devIdpPath(orgId)}/metadata`;
+export const devIdpSloPath = (orgId: string) => `${devIdpPath(orgId)}/slo`;
+
+/** The root element's ID and the NameID of a deflated, base64 message (HTTP-Redirect), if it is one. Development only: read, not verified. */
+function redirectMessage(value: string | null): { id?: string; nameId?: string } | undefined {
+  if (!value) return undefined;
+  try {
+    const xml = inflateRawSync(Buffer.from(value, 'base64')).toString('utf8');
+    return { id: /^<[^>]*\sID="([^"]+)"/.exec(xml)?.[1], nameId: /<(?:\w+:)?NameID\b[^>]*>([^<]*)</.exec(xml)?.[1] };
+  } catch {
+    return undefined;
+  }
+}
 
 /** SAML 2.0 IdP metadata: the entity ID, the signing certificate and the Redirect SSO URL. */
 export function devIdpMetadata(baseUrl: string, orgId: string, certificatePem: string): string {
@@ -59,6 +76,7 @@ export function devIdpMetadata(baseUrl: string, orgId: string, certificatePem: s
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${escapeHtml(devIdpEntityId(baseUrl, orgId))}">
   <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeHtml(`${baseUrl}${devIdpSloPath(orgId)}`)}"/>
     <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${escapeHtml(devIdpEntityId(baseUrl, orgId))}"/>
   </md:IDPSSODescriptor>
@@ -71,7 +89,62 @@ export function devIdpRoutes(options: DevIdpOptions): ExtraRoute[] {
   // Org ids as the service takes them; anything else is no org this IdP could serve.
   const idpFor = (orgId: string): SamlIdpKeys | undefined =>
     orgIdSchema.safeParse(orgId).success ? { ...options.keys, entityId: devIdpEntityId(options.baseUrl, orgId) } : undefined;
+  const redirect = (res: import('node:http').ServerResponse, location: string): void => {
+    res.writeHead(302, { location, 'cache-control': 'no-store' }).end();
+  };
   return [
+    {
+      method: 'GET',
+      path: '/dev/idp/{orgId}/slo',
+      handler: (req, res, { orgId = '' }) => {
+        const idp = idpFor(orgId);
+        if (!idp) return send(res, 404, page('No development IdP', '<p>Unknown org.</p>'));
+        const query = new URL(req.url ?? '/', options.baseUrl).searchParams;
+        const urls = orgUrls(options.baseUrl, orgId);
+        // SP-initiated: the service's LogoutRequest. "Sign out" here, then answer it (signed, HTTP-Redirect).
+        const request = redirectMessage(query.get('SAMLRequest'));
+        if (request?.id) {
+          const response = logoutResponseXml({ id: newRequestId(), now: new Date(), issuer: idp.entityId, destination: urls.singleLogoutUrl, inResponseTo: request.id });
+          return redirect(res, redirectBindingUrl(urls.singleLogoutUrl, 'SAMLResponse', response, query.get('RelayState') ?? undefined, options.keys as SamlIdpKeys));
+        }
+        // The service's answer to our own LogoutRequest.
+        const answered = redirectMessage(query.get('SAMLResponse'));
+        const status = answered ? '<p>The service answered the LogoutRequest (LogoutResponse received): its sessions for that person have ended.</p>' : '';
+        send(
+          res,
+          200,
+          page(
+            'Development IdP: single logout',
+            `<h1>Single logout at the development IdP for <code>${escapeHtml(orgId)}</code></h1>${status}
+<p>Local only. Sends a signed LogoutRequest (HTTP-Redirect) to the service's SLO endpoint: every session of that NameID from this IdP ends.</p>
+<form method="post"><p><label>NameID (email or persistent subject)<br><input name="nameId" required value="ada@${escapeHtml(orgId)}.example"></label></p>
+<p><button type="submit">Sign out everywhere</button></p></form>`,
+          ),
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: '/dev/idp/{orgId}/slo',
+      handler: async (req, res, { orgId = '' }) => {
+        const idp = idpFor(orgId);
+        if (!idp) return send(res, 404, page('No development IdP', '<p>Unknown org.</p>'));
+        const nameId = (await readForm(req)).get('nameId')?.trim() ?? '';
+        if (!nameId) return send(res, 400, page('Development IdP', '<p>Give a NameID.</p>'));
+        const urls = orgUrls(options.baseUrl, orgId);
+        const now = new Date();
+        const xml = logoutRequestXml({
+          id: newRequestId(),
+          now,
+          issuer: idp.entityId,
+          destination: urls.singleLogoutUrl,
+          notOnOrAfter: new Date(now.getTime() + 300_000),
+          nameId,
+          nameIdFormat: nameId.includes('@') ? NAMEID_EMAIL : NAMEID_PERSISTENT,
+        });
+        redirect(res, redirectBindingUrl(urls.singleLogoutUrl, 'SAMLRequest', xml, 'dev-idp', options.keys as SamlIdpKeys));
+      },
+    },
     {
       method: 'GET',
       path: '/dev/idp/{orgId}/metadata',

@@ -53,6 +53,11 @@ export interface DevOidcOptions {
   host?: '127.0.0.1';
   clients: DevOidcClient[];
   users?: DevOidcUser[];
+  /**
+   * OpenID RP-Initiated Logout 1.0: publish `end_session_endpoint` (the relying party's
+   * `POST /logout` then sends the browser there). Default true.
+   */
+  endSession?: boolean;
 }
 
 /** Users for `npm start`: one per role value of the demo org, and one the RP must refuse. */
@@ -129,7 +134,7 @@ export async function startDevOidcProvider(options: DevOidcOptions): Promise<Dev
     });
 
   try {
-    const provider = new Provider(issuer, await configuration(options.clients, users));
+    const provider = new Provider(issuer, await configuration(options.clients, users, options.endSession ?? true));
     enforceRegisteredSecretMethod(provider);
     const callback = provider.callback();
     handle = (req, res) => {
@@ -149,7 +154,7 @@ export async function startDevOidcProvider(options: DevOidcOptions): Promise<Dev
   return { issuer, users, stop };
 }
 
-async function configuration(clients: DevOidcClient[], users: Map<string, DevOidcUser>): Promise<Configuration> {
+async function configuration(clients: DevOidcClient[], users: Map<string, DevOidcUser>, endSession: boolean): Promise<Configuration> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS256', use: 'sig' };
   const store = new Map<string, { payload: AdapterPayload; expiresAt: number | undefined }>();
@@ -176,7 +181,7 @@ async function configuration(clients: DevOidcClient[], users: Map<string, DevOid
     ttl: { ...TTL_SECONDS },
     features: {
       devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: false },
+      rpInitiatedLogout: { enabled: endSession },
       userinfo: { enabled: true },
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },

@@ -20,7 +20,7 @@ import { updateProvisioningSettings, updateSsoSettings } from '../shared/setting
 import { orgUrls } from '../shared/settings/urls.js';
 import { verifyDomain } from '../shared/settings/domains.js';
 import { matchKey } from '../shared/provisioning/role-mapping.js';
-import { devIdpEntityId, devIdpPath, devIdpRoutes } from './dev-idp.js';
+import { devIdpEntityId, devIdpPath, devIdpRoutes, devIdpSloPath } from './dev-idp.js';
 import { DEMO_OIDC_CLIENT_ID, DEMO_OIDC_USERS, demoOidcClient, startDevOidcProvider, type DevOidcProvider } from './dev-oidc.js';
 import { createDynamoClient, createTables, startDynamoDbLocal } from './dynamodb.js';
 import { createHandlers } from './handlers.js';
@@ -58,6 +58,7 @@ function homePage(baseUrl: string): ExtraRoute {
             link('/login', 'Sign in with your email (/login)'),
             link(`/sso/${DEMO_ORG}/login?fwd=/me`, 'Sign in to the SAML demo org (SP-initiated)'),
             link(devIdpPath(DEMO_ORG), 'Sign in at the development SAML IdP (IdP-initiated)'),
+            link(devIdpSloPath(DEMO_ORG), 'Sign out at the development SAML IdP (IdP-initiated single logout)'),
             link(`/sso/${DEMO_OIDC_ORG}/login?fwd=/me`, 'Sign in to the OIDC demo org'),
             link('/console', 'Admin console'),
             link('/openapi.json', 'OpenAPI description'),
@@ -125,7 +126,7 @@ async function seedDemo(rt: Runtime, idp: SamlIdpKeys, baseUrl: string): Promise
       enabled: true,
       protocol: 'saml',
       domains: ['demo.example'],
-      saml: { idpEntityId: idp.entityId, ssoUrl: `${baseUrl}${devIdpPath(DEMO_ORG)}`, certificates: [idp.certificatePem] },
+      saml: { idpEntityId: idp.entityId, ssoUrl: `${baseUrl}${devIdpPath(DEMO_ORG)}`, sloUrl: `${baseUrl}${devIdpSloPath(DEMO_ORG)}`, certificates: [idp.certificatePem] },
     },
   );
   await seedMappingsAndJit(rt, DEMO_ORG);

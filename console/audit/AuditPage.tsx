@@ -27,6 +27,8 @@ const KNOWN_TYPES = [
   'user.updated',
   'user.deleted',
   'user.sessions_revoked',
+  'user.logout',
+  'sso.slo',
   'settings.sso.updated',
   'settings.sso.certificate_expiring',
   'settings.sso.metadata_refreshed',

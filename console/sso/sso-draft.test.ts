@@ -96,6 +96,17 @@ describe('bodyFromDraft', () => {
     expect(bodyFromDraft(view, draft).saml?.requireEncryptedAssertions).toBe(true);
   });
 
+  it('sends the single logout URL trimmed, and leaves it out once cleared', () => {
+    const view = samlView();
+    view.saml.sloUrl = 'https://idp.acme.com/slo';
+    const draft = draftFromView(view);
+    expect(draft.saml.sloUrl).toBe('https://idp.acme.com/slo');
+    draft.saml.sloUrl = '  https://idp.acme.com/slo2 ';
+    expect(bodyFromDraft(view, draft).saml?.sloUrl).toBe('https://idp.acme.com/slo2');
+    draft.saml.sloUrl = '';
+    expect('sloUrl' in (bodyFromDraft(view, draft).saml ?? {})).toBe(false);
+  });
+
   it('sends a clock skew that is not a number as typed, for the server to name', () => {
     const view = samlView();
     const draft = draftFromView(view);

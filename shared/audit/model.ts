@@ -13,6 +13,10 @@ export type AuditEventType =
   | 'user.updated'
   | 'user.deleted'
   | 'user.sessions_revoked'
+  // Single logout: POST /logout of a session (and where it sent the browser), and every
+  // LogoutRequest or LogoutResponse an IdP sent to /sso/{orgId}/saml/slo.
+  | 'user.logout'
+  | 'sso.slo'
   | 'user.console_link_used'
   | 'org.created'
   | 'settings.sso.updated'

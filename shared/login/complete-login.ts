@@ -11,7 +11,7 @@ import { extractEmail, extractRoleValues, scimUserNameOf } from '../provisioning
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import { planLogin } from '../provisioning/plan-login.js';
 import type { PendingLoginRef } from './ports.js';
-import type { SessionTokens } from '../sessions/session-tokens.js';
+import type { IdpSessionClaim, SessionTokens } from '../sessions/session-tokens.js';
 import type { OrgSettings } from '../settings/model.js';
 import { CommitConflict, type ReplayMarker, type UserRepository } from '../users/ports.js';
 import { type AuditRepository } from '../audit/ports.js';
@@ -82,8 +82,23 @@ export async function completeLogin(deps: LoginDeps, settings: OrgSettings, iden
       if (attempt === 0) continue;
       throw new LoginError('CONFLICT', 'Your account changed while you were signing in. Sign in again.', { cause: error });
     }
-    return { user: plan.user, created: plan.created, sessionToken: await deps.sessions.issue(plan.user) };
+    return { user: plan.user, created: plan.created, sessionToken: await deps.sessions.issue(plan.user, undefined, idpSessionOf(identity)) };
   }
+}
+
+/**
+ * What the session remembers of the IdP session (single logout): carried in the token,
+ * so a login writes nothing more to DynamoDB for it.
+ */
+function idpSessionOf(identity: AssertedIdentity): IdpSessionClaim {
+  if (identity.protocol === 'oidc') return { protocol: 'oidc', issuer: identity.issuer };
+  return {
+    protocol: 'saml',
+    issuer: identity.issuer,
+    nameId: identity.subject,
+    ...(identity.subjectFormat === undefined ? {} : { nameIdFormat: identity.subjectFormat }),
+    ...(identity.sessionIndex === undefined ? {} : { sessionIndex: identity.sessionIndex }),
+  };
 }
 
 const MAX_DETAIL_STRING = 256;

@@ -88,6 +88,7 @@ async function samlLogin(deps: SamlLoginDeps, settings: OrgSettings, input: Saml
     issuer: assertion.issuer,
     subject: assertion.nameId,
     subjectFormat: assertion.nameIdFormat,
+    ...(assertion.sessionIndex === undefined ? {} : { sessionIndex: assertion.sessionIndex }),
     attributes: assertion.attributes,
   };
   context.identity = identity;

@@ -16,6 +16,8 @@ export interface OidcDiscovery {
   token_endpoint: string;
   jwks_uri: string;
   userinfo_endpoint?: string;
+  /** OpenID RP-Initiated Logout 1.0: where `POST /logout` sends the browser. */
+  end_session_endpoint?: string;
   token_endpoint_auth_methods_supported?: string[];
   id_token_signing_alg_values_supported?: string[];
   code_challenge_methods_supported?: string[];
@@ -28,6 +30,7 @@ const discoverySchema = z.object({
   token_endpoint: idpUrlSchema,
   jwks_uri: idpUrlSchema,
   userinfo_endpoint: idpUrlSchema.optional(),
+  end_session_endpoint: idpUrlSchema.optional(),
   token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
   id_token_signing_alg_values_supported: z.array(z.string()).optional(),
   code_challenge_methods_supported: z.array(z.string()).optional(),

@@ -11,6 +11,8 @@ export interface AssertedIdentity {
   subject: string;
   /** SAML NameID Format (full URN) when given. */
   subjectFormat?: string;
+  /** SAML: the AuthnStatement's SessionIndex (single logout names the session by it). */
+  sessionIndex?: string;
   /** Every value of every attribute or claim, by name. */
   attributes: ReadonlyMap<string, readonly string[]>;
 }

@@ -60,7 +60,7 @@ export function indexIds(root: Node): IdIndex {
   return index;
 }
 
-interface SignatureAlgorithm {
+export interface SignatureAlgorithm {
   hash: string;
   keyType: 'rsa' | 'ec';
   options?: { padding?: number; saltLength?: number; dsaEncoding?: 'ieee-p1363' };
@@ -195,7 +195,8 @@ function base64Of(element: Element, what: string): Buffer {
   return Buffer.from(text, 'base64');
 }
 
-function verifies(algorithm: SignatureAlgorithm, key: KeyObject, data: Buffer, signature: Buffer): boolean {
+/** Whether `signature` over `data` verifies with `key` under `algorithm` (also the HTTP-Redirect binding's detached signature). */
+export function verifies(algorithm: SignatureAlgorithm, key: KeyObject, data: Buffer, signature: Buffer): boolean {
   const type = key.asymmetricKeyType;
   if (algorithm.keyType === 'rsa' ? type !== 'rsa' && type !== 'rsa-pss' : type !== algorithm.keyType) return false;
   try {

@@ -1,9 +1,9 @@
 /**
  * The SAML 2.0 metadata an org's admin gives their IdP: who we are (entityID), where
- * responses go (the ACS, HTTP-POST), which NameID formats we accept, our signing
- * certificate when we have one, and the encryption certificate assertions may be
- * encrypted to, with the algorithms we decrypt. Rendered from a template: small,
- * stable, no samlify entity needed.
+ * responses go (the ACS, HTTP-POST), where logout messages go (SLO, both bindings),
+ * which NameID formats we accept, our signing certificate when we have one, and the
+ * encryption certificate assertions may be encrypted to, with the algorithms we decrypt.
+ * Rendered from a template: small, stable, no samlify entity needed.
  */
 import { CONTENT_ENCRYPTION, KEY_TRANSPORT } from './decrypt.js';
 import { certificateBody, escapeXml } from './xml.js';
@@ -11,6 +11,8 @@ import { certificateBody, escapeXml } from './xml.js';
 export interface SpMetadataInput {
   entityId: string;
   acsUrl: string;
+  /** Our SingleLogoutService (HTTP-Redirect and HTTP-POST); listed when given. */
+  singleLogoutUrl?: string;
   /** PEM certificate the SP signs AuthnRequests with; adds a signing KeyDescriptor. */
   signingCertificatePem?: string;
   /** Defaults to true when a signing certificate is given (an SP without a key cannot sign). */
@@ -52,12 +54,20 @@ export function buildSpMetadataXml(input: SpMetadataInput): string {
   const keyDescriptors =
     (input.signingCertificatePem === undefined ? '' : keyDescriptor('signing', input.signingCertificatePem)) +
     (input.encryptionCertificatePem === undefined ? '' : keyDescriptor('encryption', input.encryptionCertificatePem, SP_ENCRYPTION_METHODS));
+  // Schema order (saml-metadata 2.4.2): KeyDescriptor, SingleLogoutService, NameIDFormat, AssertionConsumerService.
+  const singleLogout =
+    input.singleLogoutUrl === undefined
+      ? ''
+      : ['HTTP-Redirect', 'HTTP-POST']
+          .map((binding) => `    <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:${binding}" Location="${escapeXml(input.singleLogoutUrl!)}"/>\n`)
+          .join('');
   const nameIdFormats = SP_NAMEID_FORMATS.map((format) => `    <md:NameIDFormat>${format}</md:NameIDFormat>\n`).join('');
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
     `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${escapeXml(input.entityId)}">\n` +
     `  <md:SPSSODescriptor AuthnRequestsSigned="${authnRequestsSigned}" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n` +
     keyDescriptors +
+    singleLogout +
     nameIdFormats +
     `    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${escapeXml(input.acsUrl)}" index="0" isDefault="true"/>\n` +
     `  </md:SPSSODescriptor>\n` +

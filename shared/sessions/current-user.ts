@@ -34,7 +34,7 @@ export const issuedBeforeRevocation = (user: Pick<User, 'sessionsValidAfter'>, i
 export async function currentSession(deps: SessionDeps, token: string | undefined): Promise<CurrentSession> {
   if (!token) throw new AppError('UNAUTHENTICATED', 'Sign in first: no session cookie or bearer token was sent.');
   const claims = await deps.sessions.verify(token);
-  const [user, revoked] = await Promise.all([deps.users.findById(claims.org, claims.sub), deps.revocations.isRevoked(claims.jti)]);
+  const [user, revoked] = await Promise.all([deps.users.findById(claims.org, claims.sub), deps.revocations.isRevoked(claims)]);
   if (!user || user.status !== 'active' || revoked || issuedBeforeRevocation(user, claims.iat)) {
     throw new AppError('UNAUTHENTICATED', 'Your session is no longer valid. Sign in again.');
   }

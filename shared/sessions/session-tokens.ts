@@ -30,6 +30,22 @@ function kidOf(token: string): string | undefined {
   }
 }
 
+/**
+ * The IdP session a token was made from (claim `idp`): what single logout needs. SAML:
+ * the IdP's entity ID, the NameID (and Format) and the AuthnStatement's SessionIndex, so
+ * an IdP's LogoutRequest can end it and `POST /logout` can send a LogoutRequest naming
+ * it. OIDC: the issuer, whose `end_session_endpoint` `POST /logout` sends the browser to.
+ * The token is signed, so none of this can be forged by its holder; it holds no secret
+ * (the NameID identifies the holder to their own IdP).
+ */
+export interface IdpSessionClaim {
+  protocol: 'saml' | 'oidc';
+  issuer: string;
+  nameId?: string;
+  nameIdFormat?: string;
+  sessionIndex?: string;
+}
+
 export interface SessionClaims {
   sub: string;
   org: string;
@@ -38,6 +54,17 @@ export interface SessionClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** Set on tokens made by an SSO login. */
+  idp?: IdpSessionClaim;
+}
+
+/** The `idp` claim when it has the shape {@link IdpSessionClaim} (else it is ignored). */
+function idpClaimOf(value: unknown): IdpSessionClaim | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const claim = value as Record<string, unknown>;
+  if ((claim.protocol !== 'saml' && claim.protocol !== 'oidc') || typeof claim.issuer !== 'string') return undefined;
+  const optional = (name: 'nameId' | 'nameIdFormat' | 'sessionIndex') => (typeof claim[name] === 'string' ? { [name]: claim[name] as string } : {});
+  return { protocol: claim.protocol, issuer: claim.issuer, ...optional('nameId'), ...optional('nameIdFormat'), ...optional('sessionIndex') };
 }
 
 /** A setup session's claims: `sub` is `setup:{linkId}`. */
@@ -93,11 +120,19 @@ export class SessionTokens {
     return this.cached;
   }
 
-  /** A session token for the user, valid `ttlSeconds` (default 8 hours) or `ttlSeconds` given. */
-  async issue(user: Pick<User, 'id' | 'orgId' | 'email'>, ttlSeconds = this.options.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS): Promise<string> {
+  /** The longest a session token lives (the configured lifetime): how long logout markers must be kept. */
+  get ttlSeconds(): number {
+    return this.options.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS;
+  }
+
+  /**
+   * A session token for the user, valid `ttlSeconds` (default 8 hours) or `ttlSeconds` given;
+   * `idp`: the IdP session an SSO login made it from (single logout).
+   */
+  async issue(user: Pick<User, 'id' | 'orgId' | 'email'>, ttlSeconds = this.ttlSeconds, idp?: IdpSessionClaim): Promise<string> {
     const { current } = await this.keys();
     const iat = Math.floor(this.options.clock.now().getTime() / 1000);
-    return new SignJWT({ org: user.orgId, email: user.email })
+    return new SignJWT({ org: user.orgId, email: user.email, ...(idp === undefined ? {} : { idp }) })
       .setProtectedHeader({ alg: 'EdDSA', kid: current.kid, typ: 'JWT' })
       .setSubject(user.id)
       .setJti(randomToken(16))
@@ -119,7 +154,9 @@ export class SessionTokens {
       if (typeof payload.org !== 'string' || typeof payload.email !== 'string' || typeof payload.jti !== 'string') throw new Error('malformed claims');
       // A scoped token (a setup session) is never a user session, whatever else it carries.
       if (payload.scope !== undefined) throw new Error('scoped token');
-      return payload as unknown as SessionClaims;
+      const { idp, ...rest } = payload as unknown as SessionClaims & { idp?: unknown };
+      const claim = idpClaimOf(idp);
+      return { ...rest, ...(claim === undefined ? {} : { idp: claim }) } as SessionClaims;
     } catch (cause) {
       throw new AppError('UNAUTHENTICATED', 'Your session is missing, invalid or expired. Sign in again.', { cause });
     }

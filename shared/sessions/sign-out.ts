@@ -8,16 +8,18 @@ import type { Clock, IdGenerator } from '../clock.js';
 import type { UserRepository } from '../users/ports.js';
 import type { User } from '../users/model.js';
 import type { SessionRevocations } from './ports.js';
-import type { SessionTokens } from './session-tokens.js';
+import type { SessionClaims, SessionTokens } from './session-tokens.js';
 
 /**
- * Revokes the presented token until its expiry. A token that does not verify is not a
- * session: there is nothing to end, and nothing is written.
+ * Revokes the presented token until its expiry, and returns its claims (single logout
+ * reads its IdP session). A token that does not verify is not a session: there is
+ * nothing to end, nothing is written, and undefined comes back.
  */
-export async function endSession(deps: { sessions: SessionTokens; revocations: SessionRevocations }, token: string | undefined): Promise<void> {
-  if (!token) return;
+export async function endSession(deps: { sessions: SessionTokens; revocations: SessionRevocations }, token: string | undefined): Promise<SessionClaims | undefined> {
+  if (!token) return undefined;
   const claims = await deps.sessions.verify(token).catch(() => undefined);
   if (claims) await deps.revocations.revoke(claims.jti, new Date(claims.exp * 1000));
+  return claims;
 }
 
 /**

@@ -6,7 +6,7 @@
  * 1. **Metadata refresh** (`saml.metadataRefresh.enabled`, or asked for): re-fetches
  *    `saml.idpMetadataUrl` under the SSRF rules of metadata-fetch.ts. A fetch that fails,
  *    or yields nothing usable, keeps the last good metadata and says why in
- *    `metadataError`. Endpoint changes (`ssoUrl`) are applied; trust changes
+ *    `metadataError`. Endpoint changes (`ssoUrl`, `sloUrl`) are applied; trust changes
  *    (`certificates`, `idpEntityId`) only with `applyCertificateChanges`, else held back.
  *    A refresh that finds a change is a `settings.sso.metadata_refreshed` event with the
  *    certificate fingerprints before and after, and what was applied or held back.
@@ -118,6 +118,11 @@ export async function refreshIdpMetadata(deps: DailyCheckDeps, orgId: string, ac
     if (metadata.ssoUrl !== undefined && metadata.ssoUrl !== saml.ssoUrl) {
       next.ssoUrl = metadata.ssoUrl;
       applied.push('ssoUrl');
+    }
+    // Single logout moves like sign-in does: an endpoint, not trust (API.md "Metadata URL").
+    if (metadata.sloUrl !== undefined && metadata.sloUrl !== saml.sloUrl) {
+      next.sloUrl = metadata.sloUrl;
+      applied.push('sloUrl');
     }
     const before = saml.certificates.map(fingerprintOf);
     const after = metadata.certificates.map(fingerprintOf);

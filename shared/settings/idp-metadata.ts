@@ -1,6 +1,6 @@
 /**
- * Reads the three SAML settings an admin would otherwise type (`idpEntityId`, `ssoUrl`,
- * `certificates`) from SAML 2.0 IdP metadata pasted as `saml.metadataXml` (API.md
+ * Reads the SAML settings an admin would otherwise type (`idpEntityId`, `ssoUrl`,
+ * `certificates`, and `sloUrl` when the IdP offers single logout) from SAML 2.0 IdP metadata pasted as `saml.metadataXml` (API.md
  * "Admin routes").
  *
  * Vendors shape metadata differently: Okta and PingOne use an `md:` prefix, Entra ID
@@ -38,6 +38,8 @@ export interface IdpMetadata {
   ssoUrl?: string;
   /** Canonical PEM, in document order, without duplicates; at least one. */
   certificates: string[];
+  /** The IdP's SingleLogoutService with the HTTP-Redirect binding; absent when it has none. */
+  sloUrl?: string;
 }
 
 const invalid = (problem: string): AppError => new AppError('VALIDATION_FAILED', `${FIELD}: ${problem}`);
@@ -49,6 +51,8 @@ const invalid = (problem: string): AppError => new AppError('VALIDATION_FAILED',
  * - `idpEntityId`: the entityID.
  * - `ssoUrl`: the IDPSSODescriptor's SingleSignOnService with the HTTP-Redirect binding,
  *   else HTTP-POST; https only (http on loopback hosts), as `idpUrlSchema` requires.
+ * - `sloUrl`: the IDPSSODescriptor's SingleLogoutService with the HTTP-Redirect binding
+ *   (the one binding our LogoutRequests and LogoutResponses use), same URL rules.
  * - `certificates`: every `ds:X509Certificate` of the IDPSSODescriptor's KeyDescriptors
  *   with `use="signing"` or no `use`, normalised by {@link normalizeCertificatePem}.
  *
@@ -85,7 +89,8 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const descriptor = pickIdpDescriptor(entity);
   const ssoUrl = singleSignOnUrl(descriptor);
   const certificates = signingCertificates(descriptor);
-  return ssoUrl === undefined ? { idpEntityId, certificates } : { idpEntityId, ssoUrl, certificates };
+  const sloUrl = serviceUrl(descriptor, 'SingleLogoutService', [BINDINGS[0]]);
+  return { idpEntityId, ...(ssoUrl === undefined ? {} : { ssoUrl }), certificates, ...(sloUrl === undefined ? {} : { sloUrl }) };
 }
 
 /** The root EntityDescriptor, or the one EntityDescriptor with an IDPSSODescriptor under an EntitiesDescriptor. */
@@ -148,14 +153,19 @@ function pickIdpDescriptor(entity: Element): Element {
 }
 
 function singleSignOnUrl(descriptor: Element): string | undefined {
-  const services = childElements(descriptor, MD_NS, 'SingleSignOnService');
-  for (const [name, binding] of BINDINGS) {
+  return serviceUrl(descriptor, 'SingleSignOnService', BINDINGS);
+}
+
+/** The Location of the first service of that kind with one of `bindings` (in their order of preference). */
+function serviceUrl(descriptor: Element, kind: 'SingleSignOnService' | 'SingleLogoutService', bindings: readonly (readonly [string, string])[]): string | undefined {
+  const services = childElements(descriptor, MD_NS, kind);
+  for (const [name, binding] of bindings) {
     const service = services.find((candidate) => attr(candidate, 'Binding') === binding);
     if (service === undefined) continue;
     const location = attr(service, 'Location')?.trim();
-    if (location === undefined || location === '') throw invalid(`the ${name} SingleSignOnService has no Location`);
+    if (location === undefined || location === '') throw invalid(`the ${name} ${kind} has no Location`);
     const checked = idpUrlSchema.safeParse(location);
-    if (!checked.success) throw invalid(`the ${name} SingleSignOnService Location "${location}" ${checked.error.issues[0]?.message ?? 'is not a valid URL'}`);
+    if (!checked.success) throw invalid(`the ${name} ${kind} Location "${location}" ${checked.error.issues[0]?.message ?? 'is not a valid URL'}`);
     return location;
   }
   return undefined;

@@ -61,7 +61,7 @@ export const samlSettingsSchema = z.strictObject({
   allowSha1: z.boolean().default(false),
   /** The IdP's SingleLogoutService (HTTP-Redirect): where SP-initiated logout and our LogoutResponses go. */
   sloUrl: idpUrlSchema.optional(),
-  /** Where the IdP publishes its metadata: fetched on write, it sets idpEntityId, ssoUrl and certificates. */
+  /** Where the IdP publishes its metadata: fetched on write, it sets idpEntityId, ssoUrl, certificates and sloUrl. */
   idpMetadataUrl: z.string().min(1).max(2048).optional(),
   /** Read-only: when the metadata was last fetched from `idpMetadataUrl`. */
   metadataFetchedAt: z.string().optional(),

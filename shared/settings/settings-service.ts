@@ -75,7 +75,7 @@ export const samlSettingsInputSchema = samlSettingsSchema
     idpEntityId: samlSettingsSchema.shape.idpEntityId.optional(),
     certificates: z.array(z.string().min(1)).max(5).optional(),
     metadataXml: z.string().max(MAX_METADATA_BYTES).optional(),
-    idpMetadataUrl: samlSettingsSchema.shape.idpMetadataUrl.describe('fetched on write (https, public addresses only): sets idpEntityId, ssoUrl and certificates'),
+    idpMetadataUrl: samlSettingsSchema.shape.idpMetadataUrl.describe('fetched on write (https, public addresses only): sets idpEntityId, ssoUrl, certificates and sloUrl'),
     metadataFetchedAt: readOnly,
     metadataError: readOnly,
     spEntityId: readOnly,
@@ -83,7 +83,7 @@ export const samlSettingsInputSchema = samlSettingsSchema
     metadataUrl: readOnly,
     certificateInfo: readOnly,
   })
-  .describe('SAML connection; `metadataXml` or `idpMetadataUrl` sets idpEntityId, ssoUrl and certificates');
+  .describe('SAML connection; `metadataXml` or `idpMetadataUrl` sets idpEntityId, ssoUrl, certificates and sloUrl');
 
 /** OIDC settings as an admin writes them: `clientSecret` is write-only. */
 export const oidcSettingsInputSchema = oidcSettingsSchema.omit({ clientSecretEncrypted: true }).extend({

@@ -8,6 +8,8 @@ export interface OrgUrls {
   spEntityId: string;
   acsUrl: string;
   metadataUrl: string;
+  /** SAML single logout: the SP's SingleLogoutService (HTTP-Redirect and HTTP-POST). */
+  singleLogoutUrl: string;
   loginUrl: string;
   oidcRedirectUri: string;
 }
@@ -18,6 +20,7 @@ export function orgUrls(baseUrl: string, orgId: string): OrgUrls {
     spEntityId: `${base}/saml/metadata`,
     acsUrl: `${base}/saml/acs`,
     metadataUrl: `${base}/saml/metadata`,
+    singleLogoutUrl: `${base}/saml/slo`,
     loginUrl: `${base}/login`,
     oidcRedirectUri: `${base}/oidc/callback`,
   };

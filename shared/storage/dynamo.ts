@@ -9,6 +9,7 @@ import {
   type CancellationReason,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -38,7 +39,8 @@ import { CommitConflict, type LoginCommit, type UserChange, type UserRepository 
 import type { AuditRepository, FoldRule } from '../audit/ports.js';
 import type { LoginStateRepository, PendingLogin, PendingLoginRef, SsoTest, SsoTestRepository } from '../login/ports.js';
 import type { SetupLink, SetupLinkRepository } from '../setup/ports.js';
-import type { LoginLink, LoginLinkStore, SessionRevocations } from '../sessions/ports.js';
+import type { IdpSessionScope, LoginLink, LoginLinkStore, RevocationSubject, SessionRevocations, SingleLogoutStore } from '../sessions/ports.js';
+import { markerKeysFor, markerKeysOf } from './idp-session-keys.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
 import { MAPPINGS_BY_IDP_INDEX, scimKey, tableKey, TTL_ATTRIBUTE, USERS_BY_EMAIL_INDEX, type TableNames } from './tables.js';
@@ -725,7 +727,10 @@ export class DynamoLoginStateRepository implements LoginStateRepository {
   }
 }
 
-/** Signed-out session tokens in the login-state table, each until its `exp`. */
+/**
+ * Signed-out session tokens in the login-state table, each until its `exp`, and the IdP
+ * sessions single logout ended (markers with the second they ended at).
+ */
 export class DynamoSessionRevocations implements SessionRevocations {
   constructor(private readonly options: DynamoStoreOptions) {}
 
@@ -735,12 +740,89 @@ export class DynamoSessionRevocations implements SessionRevocations {
     );
   }
 
-  async isRevoked(jti: string): Promise<boolean> {
-    const { Item } = await this.options.client.send(
-      new GetCommand({ TableName: this.options.tables.loginState, Key: { pk: tableKey.revokedSession(jti) }, ConsistentRead: true }),
+  async revokeIdpSessions(scope: IdpSessionScope, at: Date, keepUntil: Date): Promise<void> {
+    // A handful of markers (one per SessionIndex of one LogoutRequest): independent puts, in parallel.
+    await Promise.all(
+      markerKeysOf(scope).map((pk) =>
+        this.options.client.send(
+          new PutCommand({ TableName: this.options.tables.loginState, Item: { pk, revokedAt: epochSeconds(at), [TTL_ATTRIBUTE]: epochSeconds(keepUntil) } }),
+        ),
+      ),
     );
-    // An expired marker outlived a token that no longer verifies anyway.
-    return typeof Item?.[TTL_ATTRIBUTE] === 'number' && Item[TTL_ATTRIBUTE] >= epochSeconds(this.options.clock.now());
+  }
+
+  async isRevoked(token: RevocationSubject): Promise<boolean> {
+    const table = this.options.tables.loginState;
+    const now = epochSeconds(this.options.clock.now());
+    const markers = markerKeysFor(token);
+    // An expired record outlived every token it could refuse.
+    const live = (item: Record<string, unknown> | undefined) => typeof item?.[TTL_ATTRIBUTE] === 'number' && item[TTL_ATTRIBUTE] >= now;
+    if (markers.length === 0) {
+      const { Item } = await this.options.client.send(new GetCommand({ TableName: table, Key: { pk: tableKey.revokedSession(token.jti) }, ConsistentRead: true }));
+      return live(Item);
+    }
+    // The token's own revocation and its IdP session's markers: one round trip, as before.
+    const keys = [tableKey.revokedSession(token.jti), ...markers].map((pk) => ({ pk }));
+    const items: Record<string, unknown>[] = [];
+    let pending: Record<string, any>[] | undefined = keys;
+    for (let round = 0; pending && pending.length > 0 && round < 5; round += 1) {
+      const answer: { Responses?: Record<string, Record<string, unknown>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, any>[] }> } =
+        await this.options.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+      items.push(...(answer.Responses?.[table] ?? []));
+      pending = answer.UnprocessedKeys?.[table]?.Keys;
+    }
+    if (pending && pending.length > 0) throw new Error('session revocation check: keys left unprocessed');
+    return items.some((item) => {
+      if (!live(item)) return false;
+      if (item.pk === tableKey.revokedSession(token.jti)) return true;
+      return typeof item.revokedAt === 'number' && token.iat <= item.revokedAt;
+    });
+  }
+}
+
+/** Single logout's pending LogoutRequests and seen LogoutRequest IDs, in the login-state table. */
+export class DynamoSingleLogoutStore implements SingleLogoutStore {
+  constructor(private readonly options: DynamoStoreOptions) {}
+
+  async savePending(orgId: string, requestId: string, expiresAt: Date): Promise<void> {
+    await this.options.client.send(
+      new PutCommand({
+        TableName: this.options.tables.loginState,
+        Item: { pk: tableKey.pendingLogout(orgId, requestId), [TTL_ATTRIBUTE]: epochSeconds(expiresAt) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async takePending(orgId: string, requestId: string): Promise<boolean> {
+    const { Attributes } = await this.options.client.send(
+      new DeleteCommand({ TableName: this.options.tables.loginState, Key: { pk: tableKey.pendingLogout(orgId, requestId) }, ReturnValues: 'ALL_OLD' }),
+    );
+    return typeof Attributes?.[TTL_ATTRIBUTE] === 'number' && Attributes[TTL_ATTRIBUTE] >= epochSeconds(this.options.clock.now());
+  }
+
+  async markSeen(orgId: string, messageId: string, expiresAt: Date): Promise<boolean> {
+    const now = epochSeconds(this.options.clock.now());
+    try {
+      await this.options.client.send(
+        new PutCommand({
+          TableName: this.options.tables.loginState,
+          Item: { pk: tableKey.seenLogout(orgId, messageId), [TTL_ATTRIBUTE]: epochSeconds(expiresAt) },
+          // A record past its TTL that DynamoDB has not deleted yet no longer counts.
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async forgetSeen(orgId: string, messageId: string): Promise<void> {
+    await this.options.client.send(new DeleteCommand({ TableName: this.options.tables.loginState, Key: { pk: tableKey.seenLogout(orgId, messageId) } }));
   }
 }
 

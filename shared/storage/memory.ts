@@ -12,7 +12,8 @@ import { CommitConflict, type LoginCommit, type UserChange, type UserRepository 
 import type { AuditRepository, FoldRule } from '../audit/ports.js';
 import type { LoginStateRepository, PendingLogin, PendingLoginRef, SsoTest, SsoTestRepository } from '../login/ports.js';
 import type { SetupLink, SetupLinkRepository } from '../setup/ports.js';
-import type { LoginLink, LoginLinkStore, SessionRevocations } from '../sessions/ports.js';
+import type { IdpSessionScope, LoginLink, LoginLinkStore, RevocationSubject, SessionRevocations, SingleLogoutStore } from '../sessions/ports.js';
+import { markerKeysFor, markerKeysOf } from './idp-session-keys.js';
 import type { NewOrg, SettingsChange, SettingsRepository } from '../settings/ports.js';
 import { type Page } from '../paging.js';
 import { MemoryScimDirectory, MemoryScimTokenRepository } from './scim-memory.js';
@@ -39,6 +40,9 @@ export class MemoryStore {
   readonly pending = new Map<string, PendingLogin>();
   /** Revoked session token ids, each until the token's expiry. */
   readonly revoked = new Map<string, Date>();
+  /** Single logout: IdP session markers, and pending/seen logout messages, by their login-state keys. */
+  readonly idpSessions = new Map<string, { revokedAt: number; expiresAt: Date }>();
+  readonly logoutState = new Map<string, Date>();
   /** One-time console sign-in links, by the SHA-256 of their token. */
   readonly loginLinks = new Map<string, LoginLink>();
   /** Test sign-ins, by org and id. */
@@ -257,9 +261,45 @@ export class MemorySessionRevocations implements SessionRevocations {
     this.store.revoked.set(jti, expiresAt);
   }
 
-  async isRevoked(jti: string): Promise<boolean> {
-    const expiresAt = this.store.revoked.get(jti);
+  async revokeIdpSessions(scope: IdpSessionScope, at: Date, keepUntil: Date): Promise<void> {
+    for (const key of markerKeysOf(scope)) this.store.idpSessions.set(key, { revokedAt: epochSeconds(at), expiresAt: keepUntil });
+  }
+
+  async isRevoked(token: RevocationSubject): Promise<boolean> {
+    const now = this.store.clock.now().getTime();
+    const expiresAt = this.store.revoked.get(token.jti);
+    if (expiresAt !== undefined && expiresAt.getTime() >= now) return true;
+    return markerKeysFor(token).some((key) => {
+      const marker = this.store.idpSessions.get(key);
+      return marker !== undefined && marker.expiresAt.getTime() >= now && token.iat <= marker.revokedAt;
+    });
+  }
+}
+
+export class MemorySingleLogoutStore implements SingleLogoutStore {
+  constructor(private readonly store: MemoryStore) {}
+
+  async savePending(orgId: string, requestId: string, expiresAt: Date): Promise<void> {
+    this.store.logoutState.set(`LOGOUTREQ#${orgId}#${requestId}`, expiresAt);
+  }
+
+  async takePending(orgId: string, requestId: string): Promise<boolean> {
+    const key = `LOGOUTREQ#${orgId}#${requestId}`;
+    const expiresAt = this.store.logoutState.get(key);
+    this.store.logoutState.delete(key);
     return expiresAt !== undefined && expiresAt.getTime() >= this.store.clock.now().getTime();
+  }
+
+  async markSeen(orgId: string, messageId: string, expiresAt: Date): Promise<boolean> {
+    const key = `LOGOUTSEEN#${orgId}#${messageId}`;
+    const seen = this.store.logoutState.get(key);
+    if (seen !== undefined && seen.getTime() >= this.store.clock.now().getTime()) return false;
+    this.store.logoutState.set(key, expiresAt);
+    return true;
+  }
+
+  async forgetSeen(orgId: string, messageId: string): Promise<void> {
+    this.store.logoutState.delete(`LOGOUTSEEN#${orgId}#${messageId}`);
   }
 }
 
@@ -371,6 +411,7 @@ export function createMemoryRepositories(clock: Clock) {
     audit: new MemoryAuditRepository(store),
     loginState: new MemoryLoginStateRepository(store),
     revocations: new MemorySessionRevocations(store),
+    singleLogout: new MemorySingleLogoutStore(store),
     loginLinks: new MemoryLoginLinks(store),
     ssoTests: new MemorySsoTestRepository(store),
     setupLinks: new MemorySetupLinkRepository(store),

@@ -97,6 +97,10 @@ export const auditTable: TableDefinition = {
  * `OIDC#{state}` (state, nonce, PKCE verifier), `REVOKED#{jti}` (signed-out session tokens),
  * `LINK#{sha256 of the token}` (one-time console sign-in links).
  * `SSOTEST#{orgId}#{testId}` (test sign-ins and their results).
+ * Single logout: `IDPSESSION#{orgId}#{h}` and `IDPSESSION#{orgId}#{h}#{s}` (IdP sessions
+ * ended, `h` = SHA-256 of issuer and NameID, `s` = SHA-256 of the SessionIndex),
+ * `LOGOUTREQ#{orgId}#{requestId}` (our pending LogoutRequests), `LOGOUTSEEN#{orgId}#{id}`
+ * (IdP LogoutRequest IDs already used).
  */
 export const loginStateTable: TableDefinition = {
   id: 'LoginState',
@@ -136,6 +140,16 @@ export const tableKey = {
    */
   /** A signed-out session token, by its `jti`, until the token's `exp`. */
   revokedSession: (jti: string) => `REVOKED#${jti}`,
+  /**
+   * IdP sessions a single logout ended: every session of a NameID (`sessionHash`
+   * undefined), or the one of a SessionIndex. Hashed: keys stay short and carry no NameID.
+   */
+  idpSession: (orgId: string, subjectHash: string, sessionHash?: string) =>
+    sessionHash === undefined ? `IDPSESSION#${orgId}#${subjectHash}` : `IDPSESSION#${orgId}#${subjectHash}#${sessionHash}`,
+  /** A LogoutRequest we sent (SP-initiated single logout), until its answer or expiry. */
+  pendingLogout: (orgId: string, requestId: string) => `LOGOUTREQ#${orgId}#${requestId}`,
+  /** An IdP's LogoutRequest ID already acted on (replay). */
+  seenLogout: (orgId: string, messageId: string) => `LOGOUTSEEN#${orgId}#${messageId}`,
   /** A one-time console sign-in link, by the SHA-256 of its token (the token is never stored). */
   loginLink: (tokenHash: string) => `LINK#${tokenHash}`,
   pendingLogin: (ref: { orgId: string; protocol: 'saml' | 'oidc'; id: string }) =>

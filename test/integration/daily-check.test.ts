@@ -28,10 +28,10 @@ let base: string;
 /** What each metadata path serves: XML, or an HTTP status. */
 const served = new Map<string, string | number>();
 
-const metadataOf = (keys: SamlIdpKeys[], entityId: string, ssoUrl: string) =>
+const metadataOf = (keys: SamlIdpKeys[], entityId: string, ssoUrl: string, sloUrl?: string) =>
   `<?xml version="1.0"?><md:EntityDescriptor xmlns:md="${MD}" entityID="${entityId}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${keys
     .map((key) => `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${DS}"><ds:X509Data><ds:X509Certificate>${certificateBody(key.certificatePem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`)
-    .join('')}<md:SingleSignOnService Binding="${REDIRECT}" Location="${ssoUrl}"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
+    .join('')}${sloUrl === undefined ? '' : `<md:SingleLogoutService Binding="${REDIRECT}" Location="${sloUrl}"/>`}<md:SingleSignOnService Binding="${REDIRECT}" Location="${ssoUrl}"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
 
 const fingerprint = (key: SamlIdpKeys) => new X509Certificate(key.certificatePem).fingerprint256;
 
@@ -107,6 +107,27 @@ describe('the metadata refresh', () => {
     const saml = (await org.sso()).saml;
     expect(saml.idpEntityId).toBe('https://idp.renamed.test/metadata');
     expect(saml.certificateInfo.map((info: { fingerprintSha256: string }) => info.fingerprintSha256)).toEqual([fingerprint(org.idp), fingerprint(rolled)]);
+  });
+
+  it('sets sloUrl from the metadata on write, and applies a moved SingleLogoutService like a moved SSO URL', async () => {
+    const path = `/metadata-slo-${++counter}`;
+    const idp = await createSamlIdpKeys(`https://idp-${counter}.test/metadata`);
+    served.set(path, metadataOf([idp], idp.entityId, `https://idp-${counter}.test/sso`, `https://idp-${counter}.test/slo`));
+    const org = await createSamlOrg(service, { idp, provisioning: { method: 'manual' } });
+    const admin = apiClient(service, await tokenFor(service, org.orgId, org.adminEmail));
+    const put = await admin('PUT', `/orgs/${org.orgId}/settings/sso`, {
+      enabled: true,
+      protocol: 'saml',
+      saml: { idpMetadataUrl: `${base}${path}`, metadataRefresh: { enabled: true, applyCertificateChanges: false } },
+    });
+    expect(put.body.saml.sloUrl).toBe(`https://idp-${counter}.test/slo`);
+    served.set(path, metadataOf([idp], idp.entityId, `https://idp-${counter}.test/sso`, 'https://idp.moved.test/slo'));
+
+    const result = await refreshIdpMetadata(service.rt, org.orgId, SYSTEM);
+
+    expect(result).toEqual({ outcome: 'changed', applied: ['sloUrl'], heldBack: [] });
+    expect((await admin('GET', `/orgs/${org.orgId}/settings/sso`)).body.saml.sloUrl).toBe('https://idp.moved.test/slo');
+    expect((await service.rt.audit.list(org.orgId, { type: 'settings.sso.metadata_refreshed', limit: 5 })).items[0]?.details).toMatchObject({ applied: ['sloUrl'] });
   });
 
   it('writes no event when nothing changed', async () => {

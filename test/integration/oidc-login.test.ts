@@ -145,3 +145,60 @@ describe('OIDC login through a real provider', () => {
     expect(items[0]?.details).toMatchObject({ protocol: 'oidc', roleValues: ['Marketing'], received: ['Marketing'] });
   });
 });
+
+describe('RP-initiated logout (OpenID RP-Initiated Logout 1.0)', () => {
+  const logout = (session: string, headers: Record<string, string> = {}) =>
+    fetch(`${service.baseUrl}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: `session=${session}`, ...headers } });
+  const signedIn = async () => sessionCookieOf(await back(await signInAt('grace@demo.example')))!;
+
+  it("revokes our session and sends the browser to the provider's end_session_endpoint with client_id and logout_hint, which the provider accepts", async () => {
+    const session = await signedIn();
+    const discovery = (await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json()) as { end_session_endpoint: string };
+
+    const response = await logout(session);
+
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).toBe(discovery.end_session_endpoint);
+    expect(location.searchParams.get('client_id')).toBe(CLIENT.clientId);
+    expect(location.searchParams.get('logout_hint')).toBe('grace@demo.example');
+    expect(location.searchParams.has('id_token_hint')).toBe(false);
+    expect((await get(`${service.baseUrl}/me`, { cookie: `session=${session}` })).status).toBe(401);
+    // The real provider takes it: its logout confirmation page, not an error.
+    const atProvider = await fetch(location, { redirect: 'manual' });
+    expect(atProvider.status).toBe(200);
+    expect(await atProvider.text()).toMatch(/logout/i);
+  });
+
+  it('answers a JSON caller 204 with the end_session URL in Location', async () => {
+    const session = await signedIn();
+
+    const response = await logout(session, { accept: 'application/json' });
+
+    expect(response.status).toBe(204);
+    expect(new URL(response.headers.get('location')!).searchParams.get('client_id')).toBe(CLIENT.clientId);
+  });
+
+  it('answers 204 without Location when the provider has no end_session_endpoint', async () => {
+    const orgId = nextOrgId('oidc-no-logout');
+    const quiet = await startTestOidcProvider({
+      clients: [{ ...CLIENT, redirectUris: [orgUrls(service.baseUrl, orgId).oidcRedirectUri] }],
+      users: [{ sub: 'grace-2', email: 'grace@quiet.example', groups: ['Engineering'] }],
+      endSession: false,
+    });
+    try {
+      const quietOrg = await createOidcOrg(service, { orgId, issuer: quiet.issuer, ...CLIENT });
+      const start = await get(`${service.baseUrl}/sso/${quietOrg.orgId}/login?fwd=/`);
+      const cookie = start.headers.getSetCookie().find((value) => value.startsWith('sso_browser='))!.split(';')[0]!;
+      const callback = await authorizeThroughProvider(start.headers.get('location')!, 'grace@quiet.example');
+      const session = sessionCookieOf(await get(callback.toString(), { accept: 'application/json', cookie }))!;
+
+      const response = await logout(session);
+
+      expect(response.status).toBe(204);
+      expect(response.headers.get('location')).toBeNull();
+    } finally {
+      await quiet.stop();
+    }
+  });
+});

@@ -11,7 +11,9 @@ import {
   DynamoAuditRepository,
   DynamoLoginLinks,
   DynamoLoginStateRepository,
+  DynamoSessionRevocations,
   DynamoSettingsRepository,
+  DynamoSingleLogoutStore,
   DynamoSetupLinkRepository,
   DynamoSsoTestRepository,
   DynamoUserRepository,
@@ -20,7 +22,7 @@ import type { LoginStateRepository, PendingLogin, SsoTest, SsoTestRepository } f
 import type { SetupLink, SetupLinkRepository } from '../../shared/setup/ports.js';
 import { createMemoryRepositories } from '../../shared/storage/memory.js';
 import type { AuditRepository } from '../../shared/audit/ports.js';
-import type { LoginLinkStore } from '../../shared/sessions/ports.js';
+import type { LoginLinkStore, SessionRevocations, SingleLogoutStore } from '../../shared/sessions/ports.js';
 import type { NewOrg, SettingsRepository } from '../../shared/settings/ports.js';
 import { CommitConflict, type UserRepository } from '../../shared/users/ports.js';
 import type { User } from '../../shared/users/model.js';
@@ -40,6 +42,8 @@ interface Repositories {
   setupLinks: SetupLinkRepository;
   scim: ScimDirectory;
   scimTokens: ScimTokenRepository;
+  revocations: SessionRevocations;
+  singleLogout: SingleLogoutStore;
 }
 
 const clock = fixedClock('2026-01-01T00:00:00Z');
@@ -93,6 +97,8 @@ const adapters: [string, () => Promise<Repositories>][] = [
         setupLinks: new DynamoSetupLinkRepository(options),
         scim: new DynamoScimDirectory(options),
         scimTokens: new DynamoScimTokenRepository(options),
+        revocations: new DynamoSessionRevocations(options),
+        singleLogout: new DynamoSingleLogoutStore(options),
       };
     },
   ],
@@ -319,6 +325,73 @@ describe.each(adapters)('storage contract: %s', (_name, make) => {
       const orgs = await repos.users.orgsForEmail('ada@acme.test');
 
       expect(orgs.sort()).toEqual([orgId, other].sort());
+    });
+  });
+
+  describe('session revocation and single logout', () => {
+    const at = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+    const samlToken = (jti: string, nameId: string, sessionIndex?: string, iat = at('2026-01-01T00:00:00Z')) => ({
+      jti,
+      iat,
+      org: orgId,
+      idp: { protocol: 'saml', issuer: 'https://idp.test', nameId, ...(sessionIndex === undefined ? {} : { sessionIndex }) },
+    });
+    const keep = new Date('2026-01-01T08:00:00Z');
+
+    it('refuses a revoked jti until its expiry, and only that one', async () => {
+      await repos.revocations.revoke('jti-1', new Date('2026-01-01T01:00:00Z'));
+
+      expect(await repos.revocations.isRevoked(samlToken('jti-1', 'ada'))).toBe(true);
+      expect(await repos.revocations.isRevoked(samlToken('jti-2', 'ada'))).toBe(false);
+      clock.set('2026-01-01T01:00:01Z');
+      expect(await repos.revocations.isRevoked(samlToken('jti-1', 'ada'))).toBe(false);
+    });
+
+    it('ends the tokens of a SessionIndex issued until the logout, not another index, NameID, org or later token', async () => {
+      await repos.revocations.revokeIdpSessions({ orgId, issuer: 'https://idp.test', nameId: 'ada', sessionIndexes: ['s1'] }, clock.now(), keep);
+
+      expect(await repos.revocations.isRevoked(samlToken('a', 'ada', 's1'))).toBe(true);
+      expect(await repos.revocations.isRevoked(samlToken('b', 'ada', 's2'))).toBe(false);
+      expect(await repos.revocations.isRevoked(samlToken('c', 'bob', 's1'))).toBe(false);
+      expect(await repos.revocations.isRevoked({ ...samlToken('d', 'ada', 's1'), org: 'another-org' })).toBe(false);
+      expect(await repos.revocations.isRevoked(samlToken('e', 'ada', 's1', at('2026-01-01T00:00:01Z')))).toBe(false);
+    });
+
+    it('ends every token of a NameID when the logout names no SessionIndex, until the marker expires', async () => {
+      await repos.revocations.revokeIdpSessions({ orgId, issuer: 'https://idp.test', nameId: 'ada', sessionIndexes: [] }, clock.now(), keep);
+
+      expect(await repos.revocations.isRevoked(samlToken('a', 'ada', 's1'))).toBe(true);
+      expect(await repos.revocations.isRevoked(samlToken('b', 'ada'))).toBe(true);
+      expect(await repos.revocations.isRevoked({ ...samlToken('c', 'ada'), idp: { protocol: 'saml', issuer: 'https://other-idp.test', nameId: 'ada' } })).toBe(false);
+      clock.set('2026-01-01T08:00:01Z');
+      expect(await repos.revocations.isRevoked(samlToken('d', 'ada', 's1'))).toBe(false);
+    });
+
+    it('keeps a pending LogoutRequest for one taker, until it expires', async () => {
+      await repos.singleLogout.savePending(orgId, '_req1', new Date('2026-01-01T00:10:00Z'));
+      await repos.singleLogout.savePending(orgId, '_req2', new Date('2026-01-01T00:10:00Z'));
+
+      expect(await repos.singleLogout.takePending('another-org', '_req1')).toBe(false);
+      expect(await repos.singleLogout.takePending(orgId, '_req1')).toBe(true);
+      expect(await repos.singleLogout.takePending(orgId, '_req1')).toBe(false);
+      clock.set('2026-01-01T00:10:01Z');
+      expect(await repos.singleLogout.takePending(orgId, '_req2')).toBe(false);
+    });
+
+    it('sees a LogoutRequest ID once until it expires', async () => {
+      expect(await repos.singleLogout.markSeen(orgId, '_idp1', new Date('2026-01-01T00:05:00Z'))).toBe(true);
+      expect(await repos.singleLogout.markSeen(orgId, '_idp1', new Date('2026-01-01T00:05:00Z'))).toBe(false);
+      expect(await repos.singleLogout.markSeen('another-org', '_idp1', new Date('2026-01-01T00:05:00Z'))).toBe(true);
+      clock.set('2026-01-01T00:05:01Z');
+      expect(await repos.singleLogout.markSeen(orgId, '_idp1', new Date('2026-01-01T00:10:00Z'))).toBe(true);
+    });
+
+    it('forgets a seen ID on request (its logout could not be carried out)', async () => {
+      expect(await repos.singleLogout.markSeen(orgId, '_idp2', new Date('2026-01-01T00:05:00Z'))).toBe(true);
+
+      await repos.singleLogout.forgetSeen(orgId, '_idp2');
+
+      expect(await repos.singleLogout.markSeen(orgId, '_idp2', new Date('2026-01-01T00:05:00Z'))).toBe(true);
     });
   });
 

@@ -82,6 +82,24 @@ describe('buildSpMetadataXml', () => {
     ]);
   });
 
+  it('lists the SingleLogoutService with HTTP-Redirect and HTTP-POST, between the keys and the NameID formats, when given', () => {
+    const doc = parse(buildSpMetadataXml({ ...SP, singleLogoutUrl: 'https://sso.example.test/sso/acme/saml/slo', signingCertificatePem: spKeys.certificatePem }));
+
+    const services = Array.from({ length: doc.getElementsByTagNameNS(MD, 'SingleLogoutService').length }, (_, i) => doc.getElementsByTagNameNS(MD, 'SingleLogoutService').item(i)!);
+    expect(services.map((service) => [service.getAttribute('Binding'), service.getAttribute('Location')])).toEqual([
+      ['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', 'https://sso.example.test/sso/acme/saml/slo'],
+      ['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST', 'https://sso.example.test/sso/acme/saml/slo'],
+    ]);
+    const order = Array.from({ length: doc.getElementsByTagNameNS(MD, 'SPSSODescriptor').item(0)!.childNodes.length }, (_, i) => doc.getElementsByTagNameNS(MD, 'SPSSODescriptor').item(0)!.childNodes.item(i)!)
+      .filter((node) => node.nodeType === 1)
+      .map((node) => (node as unknown as { localName: string }).localName);
+    expect([...new Set(order)]).toEqual(['KeyDescriptor', 'SingleLogoutService', 'NameIDFormat', 'AssertionConsumerService']);
+  });
+
+  it('lists no SingleLogoutService without its URL', () => {
+    expect(parse(buildSpMetadataXml(SP)).getElementsByTagNameNS(MD, 'SingleLogoutService').length).toBe(0);
+  });
+
   it('escapes URLs that contain XML special characters', () => {
     const xml = buildSpMetadataXml({ entityId: 'https://sso.example.test/m?a=1&b="2"', acsUrl: SP.acsUrl });
 

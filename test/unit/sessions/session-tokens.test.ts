@@ -24,6 +24,22 @@ function tokens(options: { current?: string; previous?: string; issuer?: string;
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('SessionTokens', () => {
+  it('carries the IdP session of an SSO login (claim idp) and gives it back verified', async () => {
+    const { sessions } = tokens();
+    const idp = { protocol: 'saml' as const, issuer: 'https://idp.acme.com', nameId: 'ada@acme.com', nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', sessionIndex: '_s1' };
+
+    const claims = await sessions.verify(await sessions.issue(USER, undefined, idp));
+
+    expect(claims.idp).toEqual(idp);
+  });
+
+  it('issues no idp claim without an IdP session, and ignores one of another shape', async () => {
+    const { sessions } = tokens();
+
+    expect((await sessions.verify(await sessions.issue(USER))).idp).toBeUndefined();
+    expect((await sessions.verify(await sessions.issue(USER, undefined, { protocol: 'ldap', issuer: 'x' } as never))).idp).toBeUndefined();
+  });
+
   it('issues an EdDSA JWT whose kid is the kid the JWKS publishes', async () => {
     const { sessions } = tokens();
 

@@ -142,6 +142,7 @@ describe('parseIdpMetadata', () => {
         idpEntityId: 'https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/',
         ssoUrl: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/saml2',
         certificates: [first.canonicalPem, second.canonicalPem],
+        sloUrl: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/saml2',
       });
     });
 
@@ -152,6 +153,7 @@ describe('parseIdpMetadata', () => {
         idpEntityId: 'http://adfs.contoso.com/adfs/services/trust',
         ssoUrl: 'https://adfs.contoso.com/adfs/ls/',
         certificates: [first.canonicalPem],
+        sloUrl: 'https://adfs.contoso.com/adfs/ls/',
       });
     });
 
@@ -173,6 +175,28 @@ describe('parseIdpMetadata', () => {
         ssoUrl: 'https://accounts.google.com/o/saml2/idp?idpid=C03xyz789',
         certificates: [first.canonicalPem],
       });
+    });
+  });
+
+  describe('SingleLogoutService', () => {
+    const sloService = (binding: string, location: string) => `<md:SingleLogoutService Binding="${binding}" Location="${location}"/>`;
+
+    it('reads the HTTP-Redirect SingleLogoutService into sloUrl', () => {
+      const metadata = parseIdpMetadata(entity({ sso: sloService(POST, 'https://idp.example.com/slo-post') + sloService(REDIRECT, 'https://idp.example.com/slo') + ssoService(REDIRECT, 'https://idp.example.com/sso') }));
+
+      expect(metadata.sloUrl).toBe('https://idp.example.com/slo');
+    });
+
+    it('leaves sloUrl out when the IdP offers single logout by HTTP-POST only (PingOne)', () => {
+      const metadata = parseIdpMetadata(pingOne(first.body));
+
+      expect(metadata).not.toHaveProperty('sloUrl');
+    });
+
+    it('refuses an http SLO URL on a non-loopback host, quoting it', () => {
+      const message = refusal(entity({ sso: sloService(REDIRECT, 'http://idp.example.com/slo') + ssoService(REDIRECT, 'https://idp.example.com/sso') }));
+
+      expect(message).toContain('HTTP-Redirect SingleLogoutService Location "http://idp.example.com/slo"');
     });
   });
 
