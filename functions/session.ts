@@ -38,6 +38,9 @@ export function createSessionHandler(rt: Runtime) {
         case 'GET /.well-known/jwks.json':
           return json(200, await rt.sessions.jwks(), { 'cache-control': 'public, max-age=300' });
         case 'POST /logout': {
+          // A cookie-carried logout comes from our own pages: another site may not end the
+          // session here, nor send the browser on to end the IdP's (single logout).
+          requireSameOriginForCookie(event, credential, rt.baseUrl);
           // The presented token is revoked, not only the cookie cleared (API.md "Session").
           if (setupSession) {
             await endSession(rt, credential?.token);

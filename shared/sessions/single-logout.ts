@@ -124,12 +124,17 @@ function assertIssuer(saml: SamlSettings, received: string | undefined, context:
   );
 }
 
+/**
+ * A logout message must name this org's SLO URL as its Destination (SAML bindings
+ * 3.4.5.2 / 3.5.5.2 require it of signed messages): without one, a message signed for one
+ * org could be replayed at another org trusting the same IdP (the replay record is per org).
+ */
 function assertDestination(expected: string, received: string | undefined, context: ErrorDetails): void {
-  if (received === undefined || received === expected) return;
+  if (received === expected) return;
   throw new LoginError(
     'DESTINATION_MISMATCH',
     "The logout message was sent for a different address than this organization's single logout URL. Ask your administrator to set the SLO URL at the identity provider to the one in this organization's SP metadata.",
-    { details: { ...context, where: 'Destination', expected, received } },
+    { details: { ...context, where: 'Destination', expected, received: received ?? null } },
   );
 }
 

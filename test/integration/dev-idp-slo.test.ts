@@ -86,7 +86,7 @@ describe('the development IdP', () => {
     service.clock.advance(1000);
     const token = await signIn('grace@dev.test');
 
-    const logout = await fetch(`${service.baseUrl}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: `session=${token}` } });
+    const logout = await fetch(`${service.baseUrl}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: `session=${token}`, origin: service.baseUrl } });
     const atIdp = await follow(logout.headers.get('location')!);
     const atService = await follow(atIdp.headers.get('location')!);
 

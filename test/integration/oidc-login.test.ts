@@ -148,7 +148,7 @@ describe('OIDC login through a real provider', () => {
 
 describe('RP-initiated logout (OpenID RP-Initiated Logout 1.0)', () => {
   const logout = (session: string, headers: Record<string, string> = {}) =>
-    fetch(`${service.baseUrl}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: `session=${session}`, ...headers } });
+    fetch(`${service.baseUrl}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: `session=${session}`, origin: service.baseUrl, ...headers } });
   const signedIn = async () => sessionCookieOf(await back(await signInAt('grace@demo.example')))!;
 
   it("revokes our session and sends the browser to the provider's end_session_endpoint with client_id and logout_hint, which the provider accepts", async () => {

@@ -74,7 +74,7 @@ describe('POST /logout', () => {
     const cookie = await signIn(`cookie-${Date.now()}@acme.test`);
     expect((await me(cookie)).status).toBe(200);
 
-    expect((await logout({ cookie: `session=${cookie}` })).status).toBe(204);
+    expect((await logout({ cookie: `session=${cookie}`, origin: service.baseUrl })).status).toBe(204);
 
     expect((await me(cookie)).status).toBe(401);
   });

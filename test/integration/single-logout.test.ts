@@ -360,7 +360,7 @@ describe('a LogoutRequest that must be refused revokes nothing', () => {
 
 describe('SP-initiated single logout (POST /logout)', () => {
   const logout = (token: string, headers: Record<string, string> = {}) =>
-    fetch(`${service.baseUrl}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: `session=${token}`, ...headers } });
+    fetch(`${service.baseUrl}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: `session=${token}`, origin: service.baseUrl, ...headers } });
 
   it('revokes our session and sends the browser to sloUrl with a signed LogoutRequest naming the NameID and SessionIndex', async () => {
     tick();
