@@ -1,6 +1,6 @@
 /**
  * SAML against an implementation nobody here wrote: pysaml2 (Debian's python3-pysaml2,
- * signing with xmlsec1) is the IdP, through test/support/interop/pysaml2_idp.py, and
+ * signing with xmlsec1) is the IdP, through test/support/pysaml2_idp.py, and
  * its responses go to the real ACS on DynamoDB Local. Covers the signature algorithms of
  * API.md "SAML as enterprises run it" (RSA-SHA256/384/512, ECDSA-SHA256/384, SHA-1 only
  * with `allowSha1`) and certificates past their `notAfter` (CERTIFICATE_EXPIRED).
@@ -9,8 +9,6 @@
  * them these tests fail, they are never skipped.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { generate } from 'selfsigned';
@@ -20,7 +18,7 @@ import { createSamlOrg, postAcs, sessionCookieOf, startTestService, type SamlOrg
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
-const SCRIPT = join(import.meta.dirname, '../support/interop/pysaml2_idp.py');
+const SCRIPT = join(import.meta.dirname, '../support/pysaml2_idp.py');
 const XMLDSIG_MORE = 'http://www.w3.org/2001/04/xmldsig-more#';
 const RSA_SHA1 = 'http://www.w3.org/2000/09/xmldsig#rsa-sha1';
 const SHA1 = 'http://www.w3.org/2000/09/xmldsig#sha1';
@@ -30,16 +28,13 @@ const SHA512 = 'http://www.w3.org/2001/04/xmlenc#sha512';
 const DAY_MS = 86_400_000;
 
 interface IdpKey {
-  keyFile: string;
-  certFile: string;
+  privateKeyPem: string;
   certificatePem: string;
 }
 
 let service: TestService;
-let dir: string;
-let keyCount = 0;
 
-/** A key pair and self-signed certificate on disk for pysaml2 (RSA 2048 or an EC curve). */
+/** A key pair and self-signed certificate for pysaml2 (RSA 2048 or an EC curve). */
 async function idpKey(kind: 'rsa' | 'P-256' | 'P-384', validity: { notBefore?: Date; notAfter?: Date } = {}): Promise<IdpKey> {
   const notBeforeDate = validity.notBefore ?? new Date(Date.now() - DAY_MS);
   const pems = await generate([{ name: 'commonName', value: 'pysaml2 interop IdP' }], {
@@ -48,11 +43,7 @@ async function idpKey(kind: 'rsa' | 'P-256' | 'P-384', validity: { notBefore?: D
     notBeforeDate,
     notAfterDate: validity.notAfter ?? new Date(notBeforeDate.getTime() + 365 * DAY_MS),
   });
-  const n = ++keyCount;
-  const key = { keyFile: join(dir, `idp-${n}.key`), certFile: join(dir, `idp-${n}.crt`), certificatePem: pems.cert };
-  writeFileSync(key.keyFile, pems.private, { mode: 0o600 });
-  writeFileSync(key.certFile, pems.cert);
-  return key;
+  return { privateKeyPem: pems.private, certificatePem: pems.cert };
 }
 
 interface PysamlLogin {
@@ -68,15 +59,14 @@ interface PysamlLogin {
 async function pysamlResponse(org: SamlOrg, login: PysamlLogin): Promise<string> {
   const metadata = await fetch(org.urls.metadataUrl);
   expect(metadata.status).toBe(200);
-  const spMetadataFile = join(dir, `${org.orgId}-sp.xml`);
-  writeFileSync(spMetadataFile, await metadata.text());
   const child = run(PYTHON, [SCRIPT], { timeout: 30_000 });
   child.child.stdin!.end(
     JSON.stringify({
-      entityId: org.idp.entityId,
-      keyFile: login.key.keyFile,
-      certFile: login.key.certFile,
-      spMetadataFile,
+      idpEntityId: org.idp.entityId,
+      idpKeyPem: login.key.privateKeyPem,
+      idpCertPem: login.key.certificatePem,
+      spMetadataXml: await metadata.text(),
+      encrypt: false,
       spEntityId: org.urls.spEntityId,
       acsUrl: org.urls.acsUrl,
       nameId: login.nameId,
@@ -108,13 +98,9 @@ async function refusal(response: Response): Promise<{ status: number; code: stri
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sso-jit-pysaml2-'));
   service = await startTestService();
 });
-afterAll(async () => {
-  await service?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => service?.close());
 // pysaml2 stamps its assertions with the real time: the service's clock follows it.
 beforeEach(() => service.clock.set(new Date()));
 

@@ -1,13 +1,17 @@
 """An independent SAML IdP for interoperability tests: pysaml2 (Debian's python3-pysaml2,
 with xmlsec1 doing the XML-DSig and XML-Enc) answers for a service provider whose metadata
-it reads, signing the assertion (and, when asked, the Response) and encrypting the
-assertion to the encryption certificate that metadata publishes.
+it reads, signing the assertion and/or the Response with the algorithms asked for, and
+(unless told not to) encrypting the assertion to the encryption certificate that metadata
+publishes. Used by acs-interop-pysaml2.test.ts (encryption) and saml-interop.test.ts
+(signature algorithms, RSA and EC keys).
 
 Run with Debian's interpreter, which has saml2: /usr/bin/python3 test/support/pysaml2_idp.py
 Reads one JSON object on stdin:
   {"idpEntityId", "idpKeyPem", "idpCertPem", "spMetadataXml", "spEntityId", "acsUrl",
    "nameId", "attributes": {name: [values]}, "inResponseTo" (optional),
-   "signResponse" (default false), "content" ("aes256-cbc" | "aes128-cbc" | "aes256-gcm" |
+   "signResponse" (default false), "signAssertion" (default true),
+   "signAlg", "digestAlg" (XML-DSig URIs, default RSA-SHA256 / SHA-256),
+   "encrypt" (default true), "content" ("aes256-cbc" | "aes128-cbc" | "aes256-gcm" |
    "aes128-gcm", default aes256-cbc)}
 Prints the base64 SAMLResponse (the HTTP-POST form value). Keys are the test's own,
 made at test time, and live in a temporary directory removed on exit.
@@ -38,6 +42,7 @@ AES = {
 def main():
     request = json.load(sys.stdin)
     algorithm, session_key = AES[request.get("content", "aes256-cbc")]
+    encrypt_assertion = bool(request.get("encrypt", True))
     workdir = tempfile.mkdtemp(prefix="pysaml2-idp-")
     try:
         paths = {}
@@ -88,15 +93,15 @@ def main():
             sp_entity_id=request["spEntityId"],
             name_id=name_id,
             authn={"class_ref": saml.AUTHN_PASSWORD_PROTECTED, "authn_auth": request["idpEntityId"]},
-            sign_assertion=True,
+            sign_assertion=bool(request.get("signAssertion", True)),
             sign_response=bool(request.get("signResponse", False)),
-            encrypt_assertion=True,
-            encrypt_assertion_self_contained=True,
-            sign_alg=SIG_RSA_SHA256,
-            digest_alg=DIGEST_SHA256,
+            encrypt_assertion=encrypt_assertion,
+            encrypt_assertion_self_contained=encrypt_assertion,
+            sign_alg=request.get("signAlg", SIG_RSA_SHA256),
+            digest_alg=request.get("digestAlg", DIGEST_SHA256),
         )
         text = str(response)
-        if "EncryptedAssertion" not in text:
+        if encrypt_assertion and "EncryptedAssertion" not in text:
             raise SystemExit("pysaml2 did not encrypt the assertion (no encryption certificate in the SP metadata?)")
         sys.stdout.write(base64.b64encode(text.encode("utf-8")).decode("ascii"))
     finally:
