@@ -201,11 +201,11 @@ export const TROUBLESHOOTING = {
     ],
   },
   ALGORITHM_NOT_ALLOWED: {
-    meaning: 'The signature or encryption uses an algorithm that is not accepted (SHA-1, or an unsupported encryption algorithm).',
+    meaning: 'The signature or encryption uses an algorithm that is not accepted (SHA-1, an unsupported encryption algorithm, or AES-CBC in a Response that is not signed).',
     steps: [
       'Set the identity provider’s app to sign with RSA-SHA256 and a SHA-256 digest.',
       'If it cannot, turn on “Accept SHA-1 signatures” under Advanced SAML options.',
-      'For encryption use AES-GCM or AES-CBC content with RSA-OAEP key transport (SHA-1 or SHA-256 digest); RSA-1_5 and 3DES are refused.',
+      'For encryption use AES-GCM content with RSA-OAEP key transport (SHA-1 or SHA-256 digest); RSA-1_5 and 3DES are refused. AES-CBC is accepted only when the whole Response is signed too.',
     ],
     where: SSO,
   },
