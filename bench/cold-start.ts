@@ -189,9 +189,11 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-/** The first route of the function as an event, path parameters filled in, plus a Lambda context. */
-function firstInvocation(definition: FunctionDefinition): string {
-  const route = ROUTES.find((one) => one.functionId === definition.id)!;
+/** The first route of the function as an event, path parameters filled in, plus a Lambda context; none for a function without routes. */
+function firstInvocation(definition: FunctionDefinition): string | undefined {
+  // A scheduled function (DailyCheck) has no route: its cold start is its import alone.
+  const route = ROUTES.find((one) => one.functionId === definition.id);
+  if (route === undefined) return undefined;
   const parameters = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, 'bench-org']));
   const event = apiEvent({ method: route.method === 'GET' ? 'GET' : 'POST', route: route.path, pathParameters: parameters, ...(route.method === 'GET' ? {} : { form: {} }) });
   const context = { functionName: definition.id, functionVersion: '$LATEST', awsRequestId: 'cold', memoryLimitInMB: '512', invokedFunctionArn: `arn:aws:lambda:local:0:function:${definition.id}` };
