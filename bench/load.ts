@@ -22,7 +22,7 @@ import { orgUrls } from '../shared/settings/urls.js';
 import { tableNamesFor } from '../shared/storage/tables.js';
 import { traceCommands } from './round-trips.js';
 import { percentile, summarize, type Summary } from './stats.js';
-import { benchRuntime, seedOrg } from './support.js';
+import { benchRuntime, postLoginForm, seedOrg } from './support.js';
 
 const ORG_ID = 'demo';
 const PAGE = 100;
@@ -90,22 +90,6 @@ function signedLogins(idp: SamlIdpKeys, url: string, emails: readonly string[]):
   return emails.map((nameId) => buildSignedLoginResponse({ idp, spEntityId, acsUrl, nameId, attributes: { groups: ['Engineering'] } }));
 }
 
-/** One login, posted as the IdP's browser form would be; its HTTP status, or the network error. */
-async function postLogin(url: string, SAMLResponse: string): Promise<number | string> {
-  try {
-    const answer = await fetch(`${url}/sso/${ORG_ID}/saml/acs`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ SAMLResponse }).toString(),
-    });
-    await answer.arrayBuffer();
-    return answer.status;
-  } catch (error) {
-    return `network error: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
-
 /** POSTs every response at once; latency per request, answers other than 302 counted as errors. */
 async function burst(stack: Stack, responses: readonly string[]): Promise<Burst> {
   const errors: Record<string, number> = {};
@@ -115,7 +99,7 @@ async function burst(stack: Stack, responses: readonly string[]): Promise<Burst>
   const latencies = await Promise.all(
     responses.map(async (SAMLResponse) => {
       const start = performance.now();
-      const status = await postLogin(stack.url, SAMLResponse);
+      const status = await postLoginForm(stack.url, ORG_ID, SAMLResponse);
       if (status !== 302) errors[status] = (errors[status] ?? 0) + 1;
       return performance.now() - start;
     }),

@@ -19,10 +19,10 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { devIdpEntityId } from '../local/dev-idp.js';
 import { buildSignedLoginResponse, type SamlIdpKeys } from '../local/saml-idp.js';
 import { orgUrls } from '../shared/settings/urls.js';
+import { nodeSamlFor, postLoginForm } from './support.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEMO_ORG = 'demo';
@@ -157,21 +157,6 @@ export async function startLocalStack(nodeArgs: readonly string[] = []): Promise
   };
 }
 
-async function postLogin(baseUrl: string, SAMLResponse: string): Promise<number | string> {
-  try {
-    const answer = await fetch(`${baseUrl}/sso/${DEMO_ORG}/saml/acs`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ SAMLResponse }).toString(),
-    });
-    await answer.arrayBuffer();
-    return answer.status;
-  } catch (error) {
-    return `network error: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
-
 /** Posts every response, `concurrency` at a time; the server's CPU and the wall time of the whole burst. */
 export async function burst(
   stack: LocalStack,
@@ -182,7 +167,7 @@ export async function burst(
   let next = 0;
   const worker = async () => {
     while (next < responses.length) {
-      const status = await postLogin(stack.baseUrl, responses[next++]!);
+      const status = await postLoginForm(stack.baseUrl, DEMO_ORG, responses[next++]!);
       if (status !== 302) errors[status] = (errors[status] ?? 0) + 1;
     }
   };
@@ -196,18 +181,7 @@ export async function burst(
 
 /** node-saml as an integrator would configure it for the demo org (the assertion signed). */
 function nodeSamlValidator(idp: SamlIdpKeys, baseUrl: string): (SAMLResponse: string) => Promise<void> {
-  const urls = orgUrls(baseUrl, DEMO_ORG);
-  const saml = new SAML({
-    idpCert: idp.certificatePem,
-    idpIssuer: idp.entityId,
-    issuer: urls.spEntityId,
-    audience: urls.spEntityId,
-    callbackUrl: urls.acsUrl,
-    validateInResponseTo: ValidateInResponseTo.never,
-    acceptedClockSkewMs: 60_000,
-    wantAssertionsSigned: true,
-    wantAuthnResponseSigned: false,
-  });
+  const saml = nodeSamlFor(idp, orgUrls(baseUrl, DEMO_ORG), { assertion: true, response: false });
   return async (SAMLResponse) => {
     const { profile } = await saml.validatePostResponseAsync({ SAMLResponse });
     if (!profile?.nameID) throw new Error('node-saml returned no profile');

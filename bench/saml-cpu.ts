@@ -8,7 +8,6 @@
  * refuses a replay); each contender gets the same response for the same index. The user
  * is a returning one (the common login), created during the warm-up.
  */
-import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import samlify from 'samlify';
 import { createAcsHandler } from '../functions/acs.js';
 import { buildSignedLoginResponse, createSamlIdpKeys, type SamlIdpKeys, type SignMode } from '../local/saml-idp.js';
@@ -17,7 +16,7 @@ import { parseSamlResponseXml } from '../shared/saml/structure.js';
 import { orgUrls, type OrgUrls } from '../shared/settings/urls.js';
 import { createMemoryRepositories } from '../shared/storage/memory.js';
 import { figuresOf, inputsNeeded, interleave, type CpuFigures, type InterleavedOptions, type Operation } from './stats.js';
-import { apiEvent, benchRuntime, lambdaContext, seedOrg } from './support.js';
+import { apiEvent, benchRuntime, lambdaContext, nodeSamlFor, seedOrg } from './support.js';
 
 export const SAML_VARIANTS = ['assertion', 'response', 'both'] as const satisfies readonly SignMode[];
 export type SamlVariant = (typeof SAML_VARIANTS)[number];
@@ -97,17 +96,7 @@ function samlifyContender(idp: SamlIdpKeys, urls: OrgUrls): (responses: string[]
 
 /** node-saml as an integrator would configure it for this SP: signatures required where the variant has them. */
 function nodeSamlContender(idp: SamlIdpKeys, urls: OrgUrls, variant: SamlVariant): (responses: string[]) => Operation {
-  const saml = new SAML({
-    idpCert: idp.certificatePem,
-    idpIssuer: idp.entityId,
-    issuer: urls.spEntityId,
-    audience: urls.spEntityId,
-    callbackUrl: urls.acsUrl,
-    validateInResponseTo: ValidateInResponseTo.never,
-    acceptedClockSkewMs: CLOCK_SKEW_SECONDS * 1000,
-    wantAssertionsSigned: variant !== 'response',
-    wantAuthnResponseSigned: variant !== 'assertion',
-  });
+  const saml = nodeSamlFor(idp, urls, { assertion: variant !== 'response', response: variant !== 'assertion' }, CLOCK_SKEW_SECONDS);
   return (responses) => async (index) => {
     const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: responses[index]! });
     if (profile?.nameID !== USER) throw new Error('node-saml returned no profile');

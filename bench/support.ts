@@ -7,18 +7,21 @@
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/observability.js';
 import { createRuntime, type Runtime, type RuntimeOverrides } from '../functions/runtime.js';
 import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config.js';
+import type { SamlIdpKeys } from '../local/saml-idp.js';
 import { staticSpKeySource } from '../shared/saml/sp-keys.js';
 import { LocalSealer } from '../shared/secrets/local-sealer.js';
 import { staticKeySource } from '../shared/sessions/key-sources.js';
 import { createOrg } from '../shared/settings/orgs.js';
 import { addRoleMapping } from '../shared/settings/role-mappings.js';
 import { updateProvisioningSettings, updateSsoSettings } from '../shared/settings/settings-service.js';
+import type { OrgUrls } from '../shared/settings/urls.js';
 import { tableNamesFor, type TableNames } from '../shared/storage/tables.js';
 
 const SECRET = 'bench-secret-that-is-long-enough-0123456789abcdef';
@@ -147,3 +150,37 @@ export const lambdaContext: Context = {
   fail: () => undefined,
   succeed: () => undefined,
 };
+
+/**
+ * node-saml as an integrator would configure it for this SP: the baseline the CPU
+ * figures are compared with. `signed` says which signatures it requires.
+ */
+export function nodeSamlFor(idp: SamlIdpKeys, urls: OrgUrls, signed: { assertion: boolean; response: boolean }, clockSkewSeconds = 60): SAML {
+  return new SAML({
+    idpCert: idp.certificatePem,
+    idpIssuer: idp.entityId,
+    issuer: urls.spEntityId,
+    audience: urls.spEntityId,
+    callbackUrl: urls.acsUrl,
+    validateInResponseTo: ValidateInResponseTo.never,
+    acceptedClockSkewMs: clockSkewSeconds * 1000,
+    wantAssertionsSigned: signed.assertion,
+    wantAuthnResponseSigned: signed.response,
+  });
+}
+
+/** One login posted to the org's ACS as the IdP's browser form would be; its HTTP status, or the network error. */
+export async function postLoginForm(baseUrl: string, orgId: string, SAMLResponse: string): Promise<number | string> {
+  try {
+    const answer = await fetch(`${baseUrl}/sso/${orgId}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ SAMLResponse }).toString(),
+    });
+    await answer.arrayBuffer();
+    return answer.status;
+  } catch (error) {
+    return `network error: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}

@@ -6,15 +6,14 @@ import { LoginError } from '../errors.js';
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import { requireSso } from '../provisioning/plan-login.js';
 import { isRequestId } from '../saml/authn-request.js';
-import { spDecryptionKeys, type SpKeySource } from '../saml/sp-keys.js';
-import { validateSamlResponse } from '../saml/validate-response.js';
+import type { SpKeySource } from '../saml/sp-keys.js';
 import type { OrgSettings } from '../settings/model.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
-import { orgUrls } from '../settings/urls.js';
 import { completeLogin, recordLoginFailure, type FailureContext, type LoginDeps, type LoginResult } from './complete-login.js';
 import type { LoginStateRepository } from './ports.js';
 import { decideOnCurrentSettings } from './current-settings.js';
 import { safeRedirect } from './redirect.js';
+import { validateOrgSamlResponse } from './saml-validation.js';
 import { answerSamlTest, isTestRequestId, type SsoTestDeps, type TestAnswered } from './sso-tests.js';
 import { sameBrowser } from './start-login.js';
 
@@ -70,19 +69,8 @@ async function samlLogin(deps: SamlLoginDeps, settings: OrgSettings, input: Saml
   if (!input.samlResponse) {
     throw new LoginError('SAML_MALFORMED', 'The sign-in request carries no SAMLResponse. Start the sign-in again from your identity provider.');
   }
-  const urls = orgUrls(deps.baseUrl, input.orgId);
-  const assertion = await validateSamlResponse({
-    samlResponse: input.samlResponse,
-    sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl },
-    idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
-    clockSkewSeconds: saml.clockSkewSeconds,
-    now: deps.clock.now(),
-    algorithms: { allowSha1: saml.allowSha1 },
-    // Validation notes on the failure context what the message claimed and whether its signature verified.
-    progress: context,
-    requireEncryptedAssertions: saml.requireEncryptedAssertions,
-    decryptionKeys: async () => spDecryptionKeys(await deps.spKeys.load()),
-  });
+  // Validation notes on the failure context what the message claimed and whether its signature verified.
+  const assertion = await validateOrgSamlResponse(deps, input.orgId, saml, input.samlResponse, context);
   const identity: AssertedIdentity = {
     protocol: 'saml',
     issuer: assertion.issuer,

@@ -19,14 +19,13 @@ import { AppError, LoginError } from '../errors.js';
 import { extractEmail, extractRoleValues } from '../provisioning/attributes.js';
 import type { AssertedIdentity } from '../provisioning/identity.js';
 import { planLogin, recordedAttributeNames } from '../provisioning/plan-login.js';
-import { spDecryptionKeys } from '../saml/sp-keys.js';
-import { validateSamlResponse, type ValidatedAssertion } from '../saml/validate-response.js';
+import type { ValidatedAssertion } from '../saml/validate-response.js';
 import type { OrgSettings } from '../settings/model.js';
 import type { SettingsCache } from '../settings/settings-cache.js';
-import { orgUrls } from '../settings/urls.js';
 import { parseInput } from '../settings/validation.js';
 import { CommitConflict, type ReplayMarker, type UserRepository } from '../users/ports.js';
 import type { LoginStateRepository, PendingLogin, PendingLoginRef, SsoTest, SsoTestRepository, TestResult } from './ports.js';
+import { validateOrgSamlResponse } from './saml-validation.js';
 import { prepareLogin, sameBrowser, type StartLoginDeps } from './start-login.js';
 
 /** How long a finished test's result is kept. */
@@ -303,17 +302,7 @@ export async function answerSamlTest(deps: SsoTestDeps, input: SamlTestInput): P
     requireConnection(settings, 'saml');
     const saml = settings.sso.saml!;
     if (!input.samlResponse) throw new LoginError('SAML_MALFORMED', 'The sign-in request carries no SAMLResponse.');
-    const urls = orgUrls(deps.baseUrl, input.orgId);
-    assertion = await validateSamlResponse({
-      samlResponse: input.samlResponse,
-      sp: { entityId: urls.spEntityId, acsUrl: urls.acsUrl },
-      idp: { entityId: saml.idpEntityId, certificates: saml.certificates },
-      clockSkewSeconds: saml.clockSkewSeconds,
-      now: deps.clock.now(),
-      algorithms: { allowSha1: saml.allowSha1 },
-      requireEncryptedAssertions: saml.requireEncryptedAssertions,
-      decryptionKeys: async () => spDecryptionKeys(await deps.spKeys.load()),
-    });
+    assertion = await validateOrgSamlResponse(deps, input.orgId, saml, input.samlResponse);
     found.facts = samlFacts(assertion);
     const identity: AssertedIdentity = {
       protocol: 'saml',

@@ -136,7 +136,7 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
   const responseSignature = firstChildElement(response, NS.dsig, 'Signature');
   const keys = trustedKeys(input.idp.certificates);
   // Keys past their certificate's notAfter do not verify (CERTIFICATE_EXPIRED); SHA-1 only under allowSha1.
-  const signing: SigningPolicy = { policy: input.algorithms ?? {}, now: input.now };
+  const check: SignatureCheck = { ids, keys, policy: input.algorithms ?? {}, now: input.now };
 
   // 3a. Encrypted: a Response signature covers the EncryptedAssertion as sent, so it is
   // verified before anything is decrypted; then the Assertion takes its place and is
@@ -146,7 +146,7 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
     const issuer = assertIssuers(response, undefined, input.idp.entityId);
     if (responseSignature !== undefined) {
       requireKeys(keys, { issuer });
-      if (verifiedResponse(response, responseSignature, ids, keys, { issuer }, false, signing) !== encryptedAssertion) {
+      if (verifiedResponse(response, responseSignature, check, { issuer }, false) !== encryptedAssertion) {
         throw malformed('its signed Response does not contain the EncryptedAssertion', { issuer });
       }
       responseVerified = true;
@@ -174,7 +174,7 @@ export async function validateSamlResponse(input: SamlValidationInput): Promise<
     );
   }
   requireKeys(keys, context);
-  const assertion = verifiedAssertion(response, responseVerified ? 'verified' : responseSignature, plainAssertion, assertionSignature, ids, keys, context, responseSignature !== undefined && assertionSignature !== undefined, signing);
+  const assertion = verifiedAssertion(response, responseVerified ? 'verified' : responseSignature, plainAssertion, assertionSignature, check, context);
   if (input.progress) input.progress.signatureVerified = true;
 
   // 5. From here on every value is read from `assertion`: the element a verified Reference
@@ -319,15 +319,20 @@ function requireKeys(keys: readonly TrustedKey[], context: ErrorDetails): void {
   });
 }
 
-/** What a signature is held to beyond its keys: the org's algorithm policy and the time certificates are judged at. */
-interface SigningPolicy {
+/**
+ * What every signature of one response is checked against: the document's ID index, the
+ * org's keys, its algorithm policy and the time certificates are judged at.
+ */
+interface SignatureCheck {
+  ids: IdIndex;
+  keys: readonly TrustedKey[];
   policy: AlgorithmPolicy;
   now: Date;
 }
 
-function verifySignature(signed: Element, signature: Element, ids: IdIndex, keys: readonly TrustedKey[], context: ErrorDetails, bothSigned: boolean, signing: SigningPolicy): Element {
+function verifySignature(signed: Element, signature: Element, check: SignatureCheck, context: ErrorDetails, bothSigned: boolean): Element {
   try {
-    return verifyEnvelopedSignature(signed, signature, ids, keys, signing);
+    return verifyEnvelopedSignature(signed, signature, check.ids, check.keys, check);
   } catch (error) {
     if (error instanceof SignatureRefused) throw signatureError(error, context, bothSigned);
     throw error;
@@ -335,16 +340,8 @@ function verifySignature(signed: Element, signature: Element, ids: IdIndex, keys
 }
 
 /** The verified Response's one Assertion or EncryptedAssertion child, found inside the element the Reference points to. */
-function verifiedResponse(
-  response: Element,
-  signature: Element,
-  ids: IdIndex,
-  keys: readonly TrustedKey[],
-  context: ErrorDetails,
-  bothSigned: boolean,
-  signing: SigningPolicy,
-): Element {
-  const signedResponse = verifySignature(response, signature, ids, keys, context, bothSigned, signing);
+function verifiedResponse(response: Element, signature: Element, check: SignatureCheck, context: ErrorDetails, bothSigned: boolean): Element {
+  const signedResponse = verifySignature(response, signature, check, context, bothSigned);
   const inside = [...childElements(signedResponse, NS.assertion, 'Assertion'), ...childElements(signedResponse, NS.assertion, 'EncryptedAssertion')];
   if (inside.length !== 1) throw malformed('its signed Response does not contain exactly one Assertion', context);
   return inside[0]!;
@@ -374,18 +371,17 @@ function verifiedAssertion(
   responseSignature: Element | 'verified' | undefined,
   documentAssertion: Element,
   assertionSignature: Element | undefined,
-  ids: IdIndex,
-  keys: readonly TrustedKey[],
+  check: SignatureCheck,
   context: ErrorDetails,
-  bothSigned: boolean,
-  signing: SigningPolicy,
 ): Element {
+  // Both present: both must verify, and a refused Response signature is explained as such.
+  const bothSigned = responseSignature !== undefined && assertionSignature !== undefined;
   let assertion: Element | undefined;
   // 'verified': the Response signature covered the EncryptedAssertion this Assertion was decrypted from.
   if (responseSignature === 'verified') assertion = documentAssertion;
-  else if (responseSignature !== undefined) assertion = verifiedResponse(response, responseSignature, ids, keys, context, bothSigned, signing);
+  else if (responseSignature !== undefined) assertion = verifiedResponse(response, responseSignature, check, context, bothSigned);
   if (assertionSignature !== undefined) {
-    const signedAssertion = verifySignature(documentAssertion, assertionSignature, ids, keys, context, bothSigned, signing);
+    const signedAssertion = verifySignature(documentAssertion, assertionSignature, check, context, bothSigned);
     if (assertion !== undefined && assertion !== signedAssertion) throw malformed('the signed Response and the signed Assertion disagree', context);
     assertion = signedAssertion;
   }
